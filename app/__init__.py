@@ -1,0 +1,63 @@
+"""Qadam: personal-safety and anti-bullying lessons for Moodle, as an LTI 1.3 tool."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import load_config
+from .extensions import babel, csrf, db, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the Qadam application; ``overrides`` replace configuration values (tests)."""
+    app = Flask(
+        __name__,
+        static_folder=str(ROOT / "static"),
+        instance_path=str((overrides or {}).get("INSTANCE_PATH") or ROOT / "instance"),
+    )
+    app.config.update(load_config(Path(app.instance_path)))
+    if overrides:
+        app.config.update(overrides)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    csrf.init_app(app)
+
+    from . import i18n, security
+    from .auth import load_actor
+    from .cli import register_cli
+    from .views import errors, home, lti_views
+
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    app.jinja_env.globals.update(i18n.template_globals())
+    app.before_request(load_actor)
+    security.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(home.bp)
+    app.register_blueprint(lti_views.bp)
+    register_cli(app)
+
+    if app.config["QADAM_DEMO"]:
+        from lti.demo_platform import create_blueprint
+
+        from .demo import demo_settings
+
+        app.register_blueprint(create_blueprint(demo_settings(app)), url_prefix="/demo")
+
+    if app.config["QADAM_TRUSTED_PROXIES"]:
+        hops = app.config["QADAM_TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+    from .database import configure_engine
+
+    with app.app_context():
+        configure_engine()
+    return app

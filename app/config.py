@@ -1,0 +1,79 @@
+"""Configuration from QADAM_* environment variables, with embedded defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+PREFIX = "QADAM_"
+LANGUAGES = ("kk", "ru", "en")
+
+
+def _flag(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Read the secret key from instance/, creating it on first run (race-safe)."""
+    path = instance_path / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Return Flask config values from ``environ`` (default: the process environment)."""
+    env = os.environ if environ is None else environ
+
+    def get(name: str, default: str = "") -> str:
+        return env.get(PREFIX + name, default)
+
+    instance_path.mkdir(parents=True, exist_ok=True)
+    base_url = get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    secure = urlsplit(base_url).scheme == "https"
+    database_url = get("DATABASE_URL") or "sqlite:///" + str(instance_path / "qadam.sqlite3")
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql://" + database_url[len("postgres://") :]
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    return {
+        "SECRET_KEY": get("SECRET_KEY") or _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "QADAM_BASE_URL": base_url,
+        "QADAM_DEMO": _flag(get("DEMO")),
+        "QADAM_LTI_LEEWAY": int(get("LTI_LEEWAY", "15")),
+        "QADAM_LAUNCH_LIFETIME": int(get("LAUNCH_LIFETIME", str(8 * 3600))),
+        "QADAM_COORDINATOR_CUSTOM_PARAM": get("COORDINATOR_CUSTOM_PARAM", "qadam_role"),
+        "QADAM_KEY_ACTIVATION_DELAY": int(get("KEY_ACTIVATION_DELAY", "86400")),
+        "QADAM_REGISTRATION_ALLOWED_HOSTS": tuple(
+            h.strip().lower() for h in get("REGISTRATION_ALLOWED_HOSTS").split(",") if h.strip()
+        ),
+        "QADAM_TRUSTED_PROXIES": int(get("TRUSTED_PROXIES", "0")),
+        "QADAM_HELP_CENTRE_NAME": get("HELP_CENTRE_NAME", "BalaQorgau"),
+        "QADAM_HELP_CONTACT_CENTRE": get("HELP_CONTACT_CENTRE", "111"),
+        "QADAM_HELP_CHILD_LINE": get("HELP_CHILD_LINE", "150"),
+        "QADAM_HELP_EMERGENCY": get("HELP_EMERGENCY", "112"),
+        "SESSION_COOKIE_NAME": "qadam_session",
+        "SESSION_COOKIE_SECURE": secure,
+        "SESSION_COOKIE_SAMESITE": "None" if secure else "Lax",
+        "SESSION_COOKIE_PARTITIONED": secure,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "PREFERRED_URL_SCHEME": "https" if secure else "http",
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_SSL_STRICT": False,
+        "BABEL_DEFAULT_LOCALE": "ru",
+        "BABEL_TRANSLATION_DIRECTORIES": "translations",
+        "LANGUAGES": LANGUAGES,
+    }

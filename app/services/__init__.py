@@ -1,0 +1,1 @@
+"""Plain functions with explicit arguments; each owns its transaction."""

@@ -1,0 +1,150 @@
+"""Registered platforms and deployments: adding, listing, and looking them up for LTI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from lti import PlatformRecord
+
+from ..extensions import db
+from ..models import Deployment, Platform
+
+
+class PlatformInputError(ValueError):
+    """A platform registration was refused; the message says why in plain words."""
+
+
+@dataclass(frozen=True)
+class PlatformSpec:
+    issuer: str
+    client_id: str
+    auth_login_url: str
+    auth_token_url: str
+    jwks_url: str | None = None
+    key_set: dict[str, Any] | None = None
+    name: str = ""
+    auth_audience: str | None = None
+    product: str = ""
+
+
+def _check_url(value: str | None, label: str, *, required: bool = True) -> None:
+    if not value:
+        if required:
+            raise PlatformInputError(f"{label} is required.")
+        return
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise PlatformInputError(f"{label} must be an http or https URL, not {value!r}.")
+
+
+def _validate(spec: PlatformSpec) -> None:
+    _check_url(spec.issuer, "The issuer")
+    if not spec.client_id.strip():
+        raise PlatformInputError("The client id is required.")
+    _check_url(spec.auth_login_url, "The authentication request URL")
+    _check_url(spec.auth_token_url, "The access token URL")
+    _check_url(spec.jwks_url, "The public keyset URL", required=spec.key_set is None)
+    if spec.key_set is not None and not isinstance(spec.key_set.get("keys"), list):
+        raise PlatformInputError("The fixed key set must be a JWKS (an object with 'keys').")
+
+
+def save_platform(
+    spec: PlatformSpec, deployment_ids: Iterable[str], *, registered_by: str = "cli"
+) -> Platform:
+    """Create or update the platform ``(issuer, client_id)`` and add deployments to it."""
+    _validate(spec)
+    deployments = [d.strip() for d in deployment_ids if d and d.strip()]
+    platform = db.session.scalar(
+        select(Platform).where(Platform.issuer == spec.issuer, Platform.client_id == spec.client_id)
+    )
+    if platform is None:
+        platform = Platform(issuer=spec.issuer, client_id=spec.client_id, registered_by=registered_by)
+        db.session.add(platform)
+    platform.name = spec.name or platform.name or urlsplit(spec.issuer).netloc
+    platform.auth_login_url = spec.auth_login_url
+    platform.auth_token_url = spec.auth_token_url
+    platform.auth_audience = spec.auth_audience
+    platform.jwks_url = spec.jwks_url
+    platform.key_set = spec.key_set
+    platform.product = spec.product or platform.product or ""
+    known = {d.deployment_id for d in platform.deployments}
+    for deployment_id in deployments:
+        if deployment_id not in known:
+            platform.deployments.append(Deployment(deployment_id=deployment_id))
+            known.add(deployment_id)
+    db.session.commit()
+    return platform
+
+
+def list_platforms() -> list[Platform]:
+    """All platforms with their deployments, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Platform).options(selectinload(Platform.deployments)).order_by(Platform.id)
+        )
+    )
+
+
+def find_platform(issuer: str, client_id: str) -> Platform | None:
+    return db.session.scalar(
+        select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id)
+    )
+
+
+def find_deployment(platform: Platform, deployment_id: str) -> Deployment | None:
+    return db.session.scalar(
+        select(Deployment).where(
+            Deployment.platform_id == platform.id, Deployment.deployment_id == deployment_id
+        )
+    )
+
+
+def platform_origins() -> list[str]:
+    """The web origins of every platform, for frame-ancestors and form-action."""
+    rows = db.session.execute(select(Platform.issuer, Platform.auth_login_url)).all()
+    origins: set[str] = set()
+    for row in rows:
+        for url in row:
+            parts = urlsplit(url or "")
+            if parts.scheme in ("http", "https") and parts.netloc:
+                origins.add(f"{parts.scheme}://{parts.netloc}")
+    return sorted(origins)
+
+
+def _record(platform: Platform) -> PlatformRecord:
+    return PlatformRecord(
+        issuer=platform.issuer,
+        client_id=platform.client_id,
+        auth_login_url=platform.auth_login_url,
+        auth_token_url=platform.auth_token_url,
+        jwks_url=platform.jwks_url,
+        key_set=platform.key_set,
+        auth_audience=platform.auth_audience,
+        deployment_ids=frozenset(d.deployment_id for d in platform.deployments),
+    )
+
+
+class DatabaseRegistrationLookup:
+    """Implements :class:`lti.RegistrationLookup` on the platform tables."""
+
+    def find_platform(self, issuer: str, client_id: str | None) -> PlatformRecord | None:
+        query = (
+            select(Platform).options(selectinload(Platform.deployments)).where(
+                Platform.issuer == issuer
+            )
+        )
+        if client_id is not None:
+            query = query.where(Platform.client_id == client_id)
+        found = list(db.session.scalars(query.limit(2)))
+        if len(found) != 1:
+            return None
+        return _record(found[0])
+
+    def issuer_known(self, issuer: str) -> bool:
+        return db.session.scalar(select(Platform.id).where(Platform.issuer == issuer).limit(1)) is not None

@@ -1,0 +1,1 @@
+"""Thin blueprints: they read the request, call services, and render."""

@@ -1,0 +1,43 @@
+"""What the LTI views hand to ``lti``: the tool's URLs, its configuration and its storage."""
+
+from __future__ import annotations
+
+from flask import current_app, url_for
+
+from lti import LookupToolConf, StoreLaunchDataStorage, ToolDescription, ToolKey, generate_signing_key
+
+from ..services import tool_keys
+from ..services.lti_store import DatabaseKeyValueStore
+from ..services.platforms import DatabaseRegistrationLookup
+
+
+def tool_url(endpoint: str, **values: object) -> str:
+    """An absolute URL of the tool as platforms see it (``QADAM_BASE_URL``)."""
+    return current_app.config["QADAM_BASE_URL"] + url_for(endpoint, **values)
+
+
+def storage() -> StoreLaunchDataStorage:
+    return StoreLaunchDataStorage(DatabaseKeyValueStore())
+
+
+def tool_conf(*, signing: bool = False) -> LookupToolConf:
+    """The tool configuration; with ``signing``, it carries the current signing key."""
+    key = None
+    if signing:
+        tool_keys.ensure_key(generate_signing_key)
+        current = tool_keys.signing_key(current_app.config["QADAM_KEY_ACTIVATION_DELAY"])
+        assert current is not None
+        key = ToolKey(kid=current.kid, private_pem=current.private_pem, public_pem=current.public_pem)
+    return LookupToolConf(DatabaseRegistrationLookup(), key)
+
+
+def tool_description() -> ToolDescription:
+    return ToolDescription(
+        name="Qadam",
+        description="Personal-safety and anti-bullying lessons, quizzes and class surveys.",
+        base_url=current_app.config["QADAM_BASE_URL"],
+        login_url=tool_url("lti.login"),
+        launch_url=tool_url("lti.launch"),
+        jwks_url=tool_url("lti.jwks"),
+        logo_url=tool_url("static", filename="img/qadam.svg"),
+    )

@@ -1,0 +1,64 @@
+"""LTI 1.3 protocol glue over pylti1p3.
+
+This package owns no tables and no routes of the tool and never imports the application:
+the application passes in what it stores (registrations, keys, a key-value store) and gets
+back plain values (:class:`Launch`) or a :class:`LaunchError` saying what was wrong.
+"""
+
+from .claims import AgsScope, MessageType, Role
+from .deep_linking import DeepLinkingResponse, LineItemSpec, ResourceLinkItem, deep_linking_response
+from .errors import LaunchError, LaunchProblem, RegistrationError
+from .keys import GeneratedKey, generate_signing_key, key_set, public_jwk
+from .launch import (
+    AgsEndpoint,
+    ContextInfo,
+    DeepLinkingSettings,
+    Launch,
+    stored_launch,
+    validate_launch,
+)
+from .login import oidc_login
+from .registration import (
+    PlatformConfiguration,
+    RegistrationResult,
+    ToolDescription,
+    fetch_platform_configuration,
+    register_tool,
+)
+from .storage import KeyValueStore, StoreLaunchDataStorage
+from .tool import LookupToolConf, PlatformRecord, RegistrationLookup, ToolKey
+
+__all__ = [
+    "AgsEndpoint",
+    "AgsScope",
+    "ContextInfo",
+    "DeepLinkingResponse",
+    "DeepLinkingSettings",
+    "GeneratedKey",
+    "KeyValueStore",
+    "Launch",
+    "LaunchError",
+    "LaunchProblem",
+    "LineItemSpec",
+    "LookupToolConf",
+    "MessageType",
+    "PlatformConfiguration",
+    "PlatformRecord",
+    "RegistrationError",
+    "RegistrationLookup",
+    "RegistrationResult",
+    "ResourceLinkItem",
+    "Role",
+    "StoreLaunchDataStorage",
+    "ToolDescription",
+    "ToolKey",
+    "deep_linking_response",
+    "fetch_platform_configuration",
+    "generate_signing_key",
+    "key_set",
+    "oidc_login",
+    "public_jwk",
+    "register_tool",
+    "stored_launch",
+    "validate_launch",
+]

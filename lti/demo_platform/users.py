@@ -1,0 +1,36 @@
+"""The demo course and the people in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..claims import Role
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    key: str
+    sub: str
+    name: str
+    roles: tuple[str, ...]
+    custom: dict[str, str] = field(default_factory=dict)
+
+
+COURSE_ID = "demo-7a"
+COURSE_LABEL = "7A"
+
+
+def demo_users(coordinator_param: str) -> dict[str, DemoUser]:
+    users = [
+        DemoUser("teacher", "demo-teacher-1", "Aigerim Sultanova", (Role.INSTRUCTOR.value,)),
+        DemoUser("student1", "demo-student-1", "Dana Nurlanqyzy", (Role.LEARNER.value,)),
+        DemoUser("student2", "demo-student-2", "Arman Bekov", (Role.LEARNER.value,)),
+        DemoUser(
+            "coordinator",
+            "demo-coordinator-1",
+            "Gulnara Akhmetova",
+            (Role.INSTRUCTOR.value, Role.INSTITUTION_STAFF.value),
+            {coordinator_param: "coordinator"},
+        ),
+    ]
+    return {u.key: u for u in users}

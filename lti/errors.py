@@ -1,0 +1,86 @@
+"""Why an LTI exchange was refused: a code the application can explain, and the detail to log."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class LaunchProblem(StrEnum):
+    MALFORMED_REQUEST = "malformed_request"
+    MALFORMED_TOKEN = "malformed_token"
+    MISSING_STATE = "missing_state"
+    STATE_MISMATCH = "state_mismatch"
+    COOKIES_BLOCKED = "cookies_blocked"
+    UNKNOWN_PLATFORM = "unknown_platform"
+    WRONG_AUDIENCE = "wrong_audience"
+    WRONG_ISSUER = "wrong_issuer"
+    UNSUPPORTED_ALGORITHM = "unsupported_algorithm"
+    UNKNOWN_KEY = "unknown_key"
+    PLATFORM_KEYS_UNAVAILABLE = "platform_keys_unavailable"
+    BAD_SIGNATURE = "bad_signature"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+    MISSING_CLAIM = "missing_claim"
+    REPLAYED = "replayed"
+    UNKNOWN_DEPLOYMENT = "unknown_deployment"
+    UNSUPPORTED_MESSAGE = "unsupported_message"
+    WRONG_VERSION = "wrong_version"
+    LAUNCH_EXPIRED = "launch_expired"
+
+
+# Problems caused by something outside the request (a platform that does not answer).
+_UPSTREAM = {LaunchProblem.PLATFORM_KEYS_UNAVAILABLE}
+# Problems where the request was well formed but the caller may not proceed.
+_FORBIDDEN = {
+    LaunchProblem.UNKNOWN_PLATFORM,
+    LaunchProblem.WRONG_AUDIENCE,
+    LaunchProblem.UNKNOWN_DEPLOYMENT,
+    LaunchProblem.BAD_SIGNATURE,
+    LaunchProblem.UNKNOWN_KEY,
+    LaunchProblem.REPLAYED,
+    LaunchProblem.EXPIRED,
+    LaunchProblem.LAUNCH_EXPIRED,
+}
+
+
+class LaunchError(Exception):
+    """A login, launch or registration step was refused.
+
+    ``problem`` says what kind of refusal it is (the application words it for people),
+    ``detail`` is the technical reason for the log, ``claim`` names the claim at fault.
+    """
+
+    def __init__(
+        self,
+        problem: LaunchProblem,
+        detail: str,
+        *,
+        claim: str | None = None,
+        issuer: str | None = None,
+        locale: str | None = None,
+        retry_url: str | None = None,
+    ) -> None:
+        super().__init__(f"{problem}: {detail}")
+        self.problem = problem
+        self.detail = detail
+        self.claim = claim
+        self.issuer = issuer
+        self.locale = locale
+        self.retry_url = retry_url
+
+    @property
+    def status(self) -> int:
+        if self.problem in _UPSTREAM:
+            return 502
+        if self.problem in _FORBIDDEN:
+            return 403
+        return 400
+
+
+class RegistrationError(Exception):
+    """Dynamic registration could not be completed; ``detail`` says why in plain words."""
+
+    def __init__(self, detail: str, *, status: int = 400) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.status = status

@@ -1,0 +1,447 @@
+"""Validate an LTI 1.3 launch (the OIDC form post) and hand the application a plain Launch."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import jwt
+import requests
+from pylti1p3.contrib.flask import FlaskCookieService, FlaskMessageLaunch, FlaskRequest
+from pylti1p3.exception import LtiException
+
+from . import claims as c
+from .errors import LaunchError, LaunchProblem
+from .http import TimeoutSession
+from .storage import StoreLaunchDataStorage, StoreSessionService
+from .tool import LookupToolConf
+
+log = logging.getLogger(__name__)
+
+ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512")
+REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "nonce", "sub"]
+KEY_SET_LIFETIME = 6 * 3600
+# A token naming a key we do not know makes us fetch the platform's key set again, at most
+# once in this many seconds per platform, so forged kids cannot make us hammer the platform.
+KEY_REFETCH_COOLDOWN = 60
+
+
+@dataclass(frozen=True)
+class ContextInfo:
+    id: str
+    title: str
+    label: str
+
+
+@dataclass(frozen=True)
+class AgsEndpoint:
+    scopes: tuple[str, ...]
+    lineitems_url: str | None
+    lineitem_url: str | None
+
+
+@dataclass(frozen=True)
+class DeepLinkingSettings:
+    return_url: str
+    accept_types: tuple[str, ...]
+    accept_multiple: bool
+    title: str
+    data: Any = None
+
+
+@dataclass(frozen=True)
+class Launch:
+    """A validated launch, stripped of everything but what Qadam needs. No JWT in sight."""
+
+    launch_id: str
+    message_type: c.MessageType
+    issuer: str
+    client_id: str
+    deployment_id: str
+    sub: str
+    roles: tuple[str, ...]
+    context: ContextInfo | None
+    resource_link_id: str | None
+    resource_link_title: str
+    locale: str | None
+    document_target: str | None
+    return_url: str | None
+    target_link_uri: str | None
+    custom: Mapping[str, str] = field(default_factory=dict)
+    ags: AgsEndpoint | None = None
+    nrps_url: str | None = None
+    deep_linking: DeepLinkingSettings | None = None
+
+
+def _as_str(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def launch_from_claims(launch_id: str, body: Mapping[str, Any], client_id: str) -> Launch:
+    """Build a :class:`Launch` from validated id_token claims."""
+    context_claim = body.get(c.CONTEXT) or {}
+    context = (
+        ContextInfo(
+            id=_as_str(context_claim.get("id")),
+            title=_as_str(context_claim.get("title")),
+            label=_as_str(context_claim.get("label")),
+        )
+        if context_claim.get("id")
+        else None
+    )
+    link = body.get(c.RESOURCE_LINK) or {}
+    presentation = body.get(c.LAUNCH_PRESENTATION) or {}
+    ags_claim = body.get(c.AGS_ENDPOINT)
+    ags = (
+        AgsEndpoint(
+            scopes=tuple(ags_claim.get("scope") or ()),
+            lineitems_url=ags_claim.get("lineitems"),
+            lineitem_url=ags_claim.get("lineitem"),
+        )
+        if isinstance(ags_claim, Mapping)
+        else None
+    )
+    nrps = body.get(c.NRPS_SERVICE) or {}
+    dl_claim = body.get(c.DEEP_LINKING_SETTINGS)
+    deep_linking = (
+        DeepLinkingSettings(
+            return_url=dl_claim["deep_link_return_url"],
+            accept_types=tuple(dl_claim.get("accept_types") or ()),
+            accept_multiple=str(dl_claim.get("accept_multiple", "true")).lower() == "true",
+            title=_as_str(dl_claim.get("title")),
+            data=dl_claim.get("data"),
+        )
+        if isinstance(dl_claim, Mapping) and dl_claim.get("deep_link_return_url")
+        else None
+    )
+    custom = body.get(c.CUSTOM) or {}
+    return Launch(
+        launch_id=launch_id,
+        message_type=c.MessageType(body[c.MESSAGE_TYPE]),
+        issuer=body["iss"],
+        client_id=client_id,
+        deployment_id=_as_str(body[c.DEPLOYMENT_ID]),
+        sub=_as_str(body["sub"]),
+        roles=tuple(c.normalize_role(r) for r in body.get(c.ROLES) or () if isinstance(r, str)),
+        context=context,
+        resource_link_id=_as_str(link.get("id")) or None,
+        resource_link_title=_as_str(link.get("title")),
+        locale=presentation.get("locale"),
+        document_target=presentation.get("document_target"),
+        return_url=presentation.get("return_url"),
+        target_link_uri=body.get(c.TARGET_LINK_URI),
+        custom={str(k): _as_str(v) for k, v in custom.items()} if isinstance(custom, Mapping) else {},
+        ags=ags,
+        nrps_url=nrps.get("context_memberships_url") if isinstance(nrps, Mapping) else None,
+        deep_linking=deep_linking,
+    )
+
+
+class _QadamMessageLaunch(FlaskMessageLaunch):
+    """pylti1p3's launch with every check the library leaves out, each mapped to a problem."""
+
+    def __init__(
+        self,
+        *,
+        tool_conf: LookupToolConf,
+        storage: StoreLaunchDataStorage,
+        leeway: int,
+        launch_lifetime: int,
+        login_url: str,
+        requests_session: requests.Session,
+    ) -> None:
+        request = FlaskRequest()
+        cookies = FlaskCookieService(request)
+        self._session = StoreSessionService(storage, launch_lifetime)
+        super().__init__(
+            request,
+            tool_conf,
+            session_service=self._session,
+            cookie_service=cookies,
+            launch_data_storage=storage,
+            requests_session=requests_session,
+        )
+        self._storage = storage
+        self._tool_conf = tool_conf
+        self._leeway = leeway
+        self._login_url = login_url
+        self._login_params: dict[str, Any] = {}
+        self.set_public_key_caching(storage, KEY_SET_LIFETIME)
+
+    # -- the checks, in the order they run ------------------------------------------------
+
+    def validate(self) -> _QadamMessageLaunch:
+        self._validated = True
+        try:
+            self.validate_jwt_format()
+            self.validate_state()
+            self.validate_registration()
+            self.validate_jwt_signature()
+            self.validate_nonce()
+            self.validate_deployment()
+            self.validate_message()
+            self.save_launch_data()
+        except LaunchError as err:
+            self._validated = False
+            if err.issuer is None:
+                err.issuer = self._jwt.get("body", {}).get("iss")
+            raise
+        return self
+
+    def validate_jwt_format(self) -> _QadamMessageLaunch:
+        if not self._get_request_param("id_token"):
+            raise LaunchError(LaunchProblem.MALFORMED_REQUEST, "no id_token in the launch")
+        try:
+            super().validate_jwt_format()
+        except LtiException as exc:
+            raise LaunchError(LaunchProblem.MALFORMED_TOKEN, str(exc)) from exc
+        if not isinstance(self._jwt.get("body"), dict) or not isinstance(
+            self._jwt.get("header"), dict
+        ):
+            raise LaunchError(LaunchProblem.MALFORMED_TOKEN, "id_token is not a JSON object")
+        return self
+
+    def validate_state(self) -> _QadamMessageLaunch:
+        state = self._get_request_param("state")
+        if not state:
+            raise LaunchError(LaunchProblem.MISSING_STATE, "no state parameter in the launch")
+        self._login_params = self._session_service.get_state_params(state) or {}
+        cookie = self._cookie_service.get_cookie(state)
+        if cookie == state:
+            return self
+        if cookie is None and self._login_params:
+            # The login happened, but the browser did not send back the cookie it was given:
+            # a browser that blocks cookies inside the platform's frame.
+            raise LaunchError(
+                LaunchProblem.COOKIES_BLOCKED,
+                "state cookie missing for a known login",
+                retry_url=self._retry_url(),
+                locale=self._locale_hint(),
+            )
+        raise LaunchError(LaunchProblem.STATE_MISMATCH, "state does not match this browser")
+
+    def _locale_hint(self) -> str | None:
+        presentation = self._jwt.get("body", {}).get(c.LAUNCH_PRESENTATION) or {}
+        return presentation.get("locale") if isinstance(presentation, Mapping) else None
+
+    def _retry_url(self) -> str:
+        params = {k: v for k, v in (self._login_params.get("login") or {}).items() if v}
+        params["lti1p3_new_window"] = "1"
+        return self._login_url + "?" + urlencode(params)
+
+    def get_client_id(self) -> str:
+        body = self._jwt.get("body", {})
+        aud = body.get("aud")
+        azp = body.get("azp")
+        if isinstance(aud, list):
+            if len(aud) > 1 and not azp:
+                raise LaunchError(
+                    LaunchProblem.MISSING_CLAIM, "several audiences and no azp", claim="azp"
+                )
+            if azp:
+                if azp not in aud:
+                    raise LaunchError(LaunchProblem.WRONG_AUDIENCE, "azp is not an audience")
+                return str(azp)
+            return str(aud[0]) if aud else ""
+        if azp and aud and azp != aud:
+            raise LaunchError(LaunchProblem.WRONG_AUDIENCE, "azp differs from aud")
+        return _as_str(aud)
+
+    def validate_registration(self) -> _QadamMessageLaunch:
+        body = self._jwt.get("body", {})
+        iss = body.get("iss")
+        if not iss or not isinstance(iss, str):
+            raise LaunchError(LaunchProblem.MISSING_CLAIM, "no iss", claim="iss")
+        client_id = self.get_client_id()
+        if not client_id:
+            raise LaunchError(LaunchProblem.MISSING_CLAIM, "no aud", claim="aud")
+        login = self._login_params.get("login") or {}
+        if not self._restored and login:
+            if login.get("iss") != iss:
+                raise LaunchError(
+                    LaunchProblem.WRONG_ISSUER, f"login was for {login.get('iss')!r}, token {iss!r}"
+                )
+            if login.get("client_id") and login.get("client_id") != client_id:
+                raise LaunchError(LaunchProblem.WRONG_AUDIENCE, "login was for another client id")
+        record = self._tool_conf.platform(iss, client_id)
+        if record is None:
+            if self._tool_conf.lookup.issuer_known(iss):
+                raise LaunchError(
+                    LaunchProblem.WRONG_AUDIENCE, f"client id {client_id!r} not registered"
+                )
+            raise LaunchError(LaunchProblem.UNKNOWN_PLATFORM, f"issuer {iss!r} not registered")
+        self._registration = self._tool_conf.registration_for(record)
+        return self
+
+    def fetch_public_key(self, key_set_url: str) -> Any:
+        cache_key = "key-set-url-" + hashlib.sha256(key_set_url.encode()).hexdigest()
+        cached = self._storage.get_value(cache_key)
+        if cached:
+            return cached
+        try:
+            resp = self._requests_session.get(key_set_url)
+            resp.raise_for_status()
+            key_set = resp.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise LaunchError(
+                LaunchProblem.PLATFORM_KEYS_UNAVAILABLE, f"{key_set_url}: {exc}"
+            ) from exc
+        if not isinstance(key_set, dict) or not isinstance(key_set.get("keys"), list):
+            raise LaunchError(LaunchProblem.PLATFORM_KEYS_UNAVAILABLE, f"{key_set_url}: not a JWKS")
+        self._storage.set_value(cache_key, key_set, KEY_SET_LIFETIME)
+        return key_set
+
+    def _forget_key_set(self, key_set_url: str) -> bool:
+        """Drop the cached key set so it is fetched again; False while cooling down."""
+        digest = hashlib.sha256(key_set_url.encode()).hexdigest()
+        if self._storage.get_value("key-set-refetch-" + digest):
+            return False
+        self._storage.set_value("key-set-refetch-" + digest, True, KEY_REFETCH_COOLDOWN)
+        self._storage.delete_value("key-set-url-" + digest)
+        return True
+
+    def _public_key(self) -> tuple[str, str]:
+        assert self._registration is not None
+        try:
+            return self.get_public_key()
+        except LtiException as exc:
+            url = self._registration.get_key_set_url()
+            record = self._tool_conf.platform(
+                self._registration.get_issuer() or "", self._registration.get_client_id()
+            )
+            if url and record and record.key_set is None and self._forget_key_set(url):
+                self._registration.set_key_set(None)
+                try:
+                    return self.get_public_key()
+                except LtiException as again:
+                    exc = again
+            raise LaunchError(LaunchProblem.UNKNOWN_KEY, str(exc)) from exc
+
+    def validate_jwt_signature(self) -> _QadamMessageLaunch:
+        assert self._registration is not None
+        header = self._jwt.get("header", {})
+        alg = header.get("alg")
+        if alg not in ALLOWED_ALGORITHMS:
+            raise LaunchError(LaunchProblem.UNSUPPORTED_ALGORITHM, f"alg {alg!r} is not allowed")
+        if not header.get("kid"):
+            raise LaunchError(LaunchProblem.UNKNOWN_KEY, "the token names no key (kid)")
+        public_key, key_alg = self._public_key()
+        try:
+            jwt.decode(
+                self._get_id_token(),
+                public_key,
+                algorithms=[key_alg],
+                audience=self._registration.get_client_id(),
+                issuer=self._registration.get_issuer(),
+                leeway=self._leeway,
+                options={"require": REQUIRED_CLAIMS},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise LaunchError(LaunchProblem.EXPIRED, str(exc)) from exc
+        except jwt.ImmatureSignatureError as exc:
+            raise LaunchError(LaunchProblem.NOT_YET_VALID, str(exc)) from exc
+        except jwt.InvalidAudienceError as exc:
+            raise LaunchError(LaunchProblem.WRONG_AUDIENCE, str(exc)) from exc
+        except jwt.InvalidIssuerError as exc:
+            raise LaunchError(LaunchProblem.WRONG_ISSUER, str(exc)) from exc
+        except jwt.MissingRequiredClaimError as exc:
+            raise LaunchError(LaunchProblem.MISSING_CLAIM, str(exc), claim=exc.claim) from exc
+        except jwt.InvalidAlgorithmError as exc:
+            raise LaunchError(LaunchProblem.UNSUPPORTED_ALGORITHM, str(exc)) from exc
+        except jwt.InvalidSignatureError as exc:
+            raise LaunchError(LaunchProblem.BAD_SIGNATURE, str(exc)) from exc
+        except jwt.InvalidTokenError as exc:
+            raise LaunchError(LaunchProblem.MALFORMED_TOKEN, str(exc)) from exc
+        return self
+
+    def validate_nonce(self) -> _QadamMessageLaunch:
+        nonce = self._jwt.get("body", {}).get("nonce")
+        if not nonce or not isinstance(nonce, str):
+            raise LaunchError(LaunchProblem.MISSING_CLAIM, "no nonce", claim="nonce")
+        if not self._session_service.check_nonce(nonce):
+            raise LaunchError(LaunchProblem.REPLAYED, "nonce unknown or already used")
+        return self
+
+    def validate_deployment(self) -> _QadamMessageLaunch:
+        deployment_id = self._jwt.get("body", {}).get(c.DEPLOYMENT_ID)
+        if not deployment_id:
+            raise LaunchError(LaunchProblem.MISSING_CLAIM, "no deployment id", claim=c.DEPLOYMENT_ID)
+        record = self._tool_conf.platform(
+            self._registration.get_issuer() or "",  # type: ignore[union-attr]
+            self._registration.get_client_id(),  # type: ignore[union-attr]
+        )
+        if record is None or str(deployment_id) not in record.deployment_ids:
+            raise LaunchError(
+                LaunchProblem.UNKNOWN_DEPLOYMENT, f"deployment {deployment_id!r} not registered"
+            )
+        return self
+
+    def validate_message(self) -> _QadamMessageLaunch:
+        body = self._jwt.get("body", {})
+        message_type = body.get(c.MESSAGE_TYPE)
+        if not message_type:
+            raise LaunchError(LaunchProblem.MISSING_CLAIM, "no message type", claim=c.MESSAGE_TYPE)
+        version = body.get(c.VERSION)
+        if version != "1.3.0":
+            raise LaunchError(LaunchProblem.WRONG_VERSION, f"LTI version {version!r}")
+        if message_type not in set(c.MessageType):
+            raise LaunchError(LaunchProblem.UNSUPPORTED_MESSAGE, f"message type {message_type!r}")
+        if not isinstance(body.get(c.ROLES), list):
+            raise LaunchError(LaunchProblem.MISSING_CLAIM, "no roles", claim=c.ROLES)
+        if message_type == c.MessageType.RESOURCE_LINK and not (body.get(c.RESOURCE_LINK) or {}).get(
+            "id"
+        ):
+            raise LaunchError(LaunchProblem.MISSING_CLAIM, "no resource link", claim=c.RESOURCE_LINK)
+        if message_type == c.MessageType.DEEP_LINKING and not (
+            body.get(c.DEEP_LINKING_SETTINGS) or {}
+        ).get("deep_link_return_url"):
+            raise LaunchError(
+                LaunchProblem.MISSING_CLAIM, "no deep linking return url", claim=c.DEEP_LINKING_SETTINGS
+            )
+        try:
+            super().validate_message()
+        except LtiException as exc:
+            raise LaunchError(LaunchProblem.MALFORMED_TOKEN, str(exc)) from exc
+        return self
+
+    def save_launch_data(self) -> _QadamMessageLaunch:
+        self._session_service.save_launch_data(self._launch_id, self._jwt["body"])
+        self._session.forget_state(self._get_request_param("state"))
+        return self
+
+
+def validate_launch(
+    tool_conf: LookupToolConf,
+    storage: StoreLaunchDataStorage,
+    *,
+    login_url: str,
+    leeway: int = 15,
+    launch_lifetime: int = 8 * 3600,
+    requests_session: requests.Session | None = None,
+) -> Launch:
+    """Check the launch in the current Flask request; return it or raise :class:`LaunchError`."""
+    message_launch = _QadamMessageLaunch(
+        tool_conf=tool_conf,
+        storage=storage,
+        leeway=leeway,
+        launch_lifetime=launch_lifetime,
+        login_url=login_url,
+        requests_session=requests_session or TimeoutSession(),
+    )
+    message_launch.validate()
+    body = message_launch.get_launch_data()
+    return launch_from_claims(message_launch.get_launch_id(), body, message_launch.get_client_id())
+
+
+def stored_launch(storage: StoreLaunchDataStorage, launch_id: str) -> Launch | None:
+    """Return a launch validated earlier (kept server-side), or None once it has expired."""
+    body = storage.get_value(launch_id)
+    if not body:
+        return None
+    aud = body.get("aud")
+    client_id = body.get("azp") or (aud[0] if isinstance(aud, list) else aud)
+    return launch_from_claims(launch_id, body, _as_str(client_id))
