@@ -189,6 +189,8 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
             self._validated = False
             if err.issuer is None:
                 err.issuer = self._jwt.get("body", {}).get("iss")
+            if err.locale is None:
+                err.locale = self._locale_hint()
             raise
         return self
 
@@ -225,8 +227,11 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
         raise LaunchError(LaunchProblem.STATE_MISMATCH, "state does not match this browser")
 
     def _locale_hint(self) -> str | None:
-        presentation = self._jwt.get("body", {}).get(c.LAUNCH_PRESENTATION) or {}
-        return presentation.get("locale") if isinstance(presentation, Mapping) else None
+        """The launch's locale, read (unverified) only to word an error in the right language."""
+        body = self._jwt.get("body")
+        presentation = body.get(c.LAUNCH_PRESENTATION) if isinstance(body, dict) else None
+        locale = presentation.get("locale") if isinstance(presentation, Mapping) else None
+        return locale if isinstance(locale, str) else None
 
     def _retry_url(self) -> str:
         params = {k: v for k, v in (self._login_params.get("login") or {}).items() if v}

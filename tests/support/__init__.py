@@ -1,0 +1,1 @@
+"""Helpers the tests share: a platform simulator, a throwaway PostgreSQL server, servers."""
