@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField
+from wtforms import HiddenField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length
 
 from .i18n import LANGUAGE_NAMES
@@ -15,11 +15,7 @@ class ConfirmRegistrationForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    lang = SelectField(
-        _l("Language"),
-        choices=list(LANGUAGE_NAMES.items()),
-        validators=[AnyOf(list(LANGUAGE_NAMES))],
-    )
+    lang = StringField(_l("Language"), validators=[AnyOf(list(LANGUAGE_NAMES))])
     next = HiddenField(validators=[Length(max=500)])
 
 

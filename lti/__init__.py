@@ -7,7 +7,7 @@ back plain values (:class:`Launch`) or a :class:`LaunchError` saying what was wr
 
 from .claims import AgsScope, MessageType, Role
 from .deep_linking import DeepLinkingResponse, LineItemSpec, ResourceLinkItem, deep_linking_response
-from .errors import LaunchError, LaunchProblem, RegistrationError
+from .errors import LaunchError, LaunchProblem, RegistrationError, RegistrationProblem
 from .keys import GeneratedKey, generate_signing_key, key_set, public_jwk
 from .launch import (
     AgsEndpoint,
@@ -46,6 +46,7 @@ __all__ = [
     "PlatformRecord",
     "RegistrationError",
     "RegistrationLookup",
+    "RegistrationProblem",
     "RegistrationResult",
     "ResourceLinkItem",
     "Role",

@@ -77,10 +77,49 @@ class LaunchError(Exception):
         return 400
 
 
-class RegistrationError(Exception):
-    """Dynamic registration could not be completed; ``detail`` says why in plain words."""
+class RegistrationProblem(StrEnum):
+    BAD_CONFIGURATION_URL = "bad_configuration_url"
+    UNREACHABLE = "unreachable"
+    HTTP_ERROR = "http_error"
+    TOO_LARGE = "too_large"
+    NOT_JSON = "not_json"
+    MISSING_FIELD = "missing_field"
+    ISSUER_MISMATCH = "issuer_mismatch"
+    NOT_LTI_PLATFORM = "not_lti_platform"
+    REFUSED = "refused"
+    NO_CLIENT_ID = "no_client_id"
+    NOT_TOOL_REGISTRATION = "not_tool_registration"
+    # Raised by the application itself:
+    NOT_FROM_PLATFORM = "not_from_platform"
+    HOST_NOT_ALLOWED = "host_not_allowed"
+    EXPIRED = "expired"
+    INCOMPLETE_FORM = "incomplete_form"
 
-    def __init__(self, detail: str, *, status: int = 400) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.status = status
+
+_REGISTRATION_STATUS = {
+    RegistrationProblem.BAD_CONFIGURATION_URL: 400,
+    RegistrationProblem.ISSUER_MISMATCH: 400,
+    RegistrationProblem.NOT_FROM_PLATFORM: 400,
+    RegistrationProblem.HOST_NOT_ALLOWED: 403,
+    RegistrationProblem.EXPIRED: 400,
+    RegistrationProblem.INCOMPLETE_FORM: 400,
+}
+
+
+class RegistrationError(Exception):
+    """Dynamic registration could not be completed.
+
+    ``problem`` is what went wrong (the application words it for people, with ``params``);
+    ``detail`` is the technical reason for the log.
+    """
+
+    def __init__(self, problem: RegistrationProblem, detail: str = "", **params: str) -> None:
+        super().__init__(f"{problem}: {detail}")
+        self.problem = problem
+        self.detail = detail or str(problem)
+        self.params = params
+
+    @property
+    def status(self) -> int:
+        # Anything else is the platform's fault, not the caller's.
+        return _REGISTRATION_STATUS.get(self.problem, 502)

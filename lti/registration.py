@@ -11,7 +11,7 @@ from pylti1p3.dynamic_registration import DynamicRegistration
 from pylti1p3.exception import LtiException, LtiServiceException
 
 from . import claims as c
-from .errors import RegistrationError
+from .errors import RegistrationError, RegistrationProblem
 from .http import TimeoutSession
 
 MAX_DOCUMENT_BYTES = 256 * 1024
@@ -54,7 +54,7 @@ class RegistrationResult:
 def _http_url(value: Any, field_name: str) -> str:
     if not isinstance(value, str) or urlsplit(value).scheme not in ("http", "https"):
         raise RegistrationError(
-            f"The platform's configuration has no usable {field_name} (an http or https URL)."
+            RegistrationProblem.MISSING_FIELD, f"{field_name}={value!r}", field=field_name
         )
     return value
 
@@ -63,22 +63,17 @@ def _get_json(session: requests.Session, url: str) -> Any:
     try:
         resp = session.get(url, headers={"Accept": "application/json"})
     except requests.RequestException as exc:
-        raise RegistrationError(
-            f"Qadam could not reach the platform at {url} ({exc.__class__.__name__}).", status=502
-        ) from exc
+        raise RegistrationError(RegistrationProblem.UNREACHABLE, repr(exc), url=url) from exc
     if not resp.ok:
         raise RegistrationError(
-            f"The platform answered HTTP {resp.status_code} for its configuration at {url}.",
-            status=502,
+            RegistrationProblem.HTTP_ERROR, url, url=url, status=str(resp.status_code)
         )
     if len(resp.content) > MAX_DOCUMENT_BYTES:
-        raise RegistrationError("The platform's configuration document is too large.", status=502)
+        raise RegistrationError(RegistrationProblem.TOO_LARGE, url)
     try:
         return resp.json()
     except ValueError as exc:
-        raise RegistrationError(
-            "The platform's configuration is not a JSON document.", status=502
-        ) from exc
+        raise RegistrationError(RegistrationProblem.NOT_JSON, url) from exc
 
 
 def fetch_platform_configuration(
@@ -86,19 +81,19 @@ def fetch_platform_configuration(
 ) -> PlatformConfiguration:
     """Read and check a platform's openid-configuration."""
     if urlsplit(url).scheme not in ("http", "https"):
-        raise RegistrationError("The openid_configuration parameter must be an http or https URL.")
+        raise RegistrationError(RegistrationProblem.BAD_CONFIGURATION_URL, url)
     doc = _get_json(session or TimeoutSession(), url)
     if not isinstance(doc, dict):
-        raise RegistrationError("The platform's configuration is not a JSON object.", status=502)
+        raise RegistrationError(RegistrationProblem.NOT_JSON, "not an object")
     issuer = _http_url(doc.get("issuer"), "issuer")
     # The specification asks the tool to check that the configuration belongs to the issuer.
     if not url.startswith(issuer.rstrip("/")):
         raise RegistrationError(
-            f"The configuration at {url} names issuer {issuer}, which is not where it was served."
+            RegistrationProblem.ISSUER_MISMATCH, f"{url} vs {issuer}", url=url, issuer=issuer
         )
     platform = doc.get(c.PLATFORM_CONFIGURATION)
     if not isinstance(platform, dict):
-        raise RegistrationError("The platform's configuration is not an LTI platform configuration.")
+        raise RegistrationError(RegistrationProblem.NOT_LTI_PLATFORM, url)
     messages = platform.get("messages_supported") or []
     # Moodle lists plain strings; the specification shows objects with a "type".
     message_types = tuple(
@@ -195,7 +190,7 @@ class _ToolRegistration(DynamicRegistration):
     ) -> RegistrationResult:
         client_id = openid_registration.get("client_id")
         if not client_id:
-            raise RegistrationError("The platform accepted the registration but gave no client id.")
+            raise RegistrationError(RegistrationProblem.NO_CLIENT_ID, str(openid_registration)[:200])
         tool_conf = openid_registration.get(c.TOOL_CONFIGURATION) or {}
         deployment_id = tool_conf.get("deployment_id") if isinstance(tool_conf, dict) else None
         return RegistrationResult(str(client_id), str(deployment_id) if deployment_id else None)
@@ -221,16 +216,16 @@ def register_tool(
         except ValueError:
             reason = response.text[:200]
         raise RegistrationError(
-            f"The platform refused the registration (HTTP {response.status_code})"
-            + (f": {reason}" if reason else "."),
-            status=502,
+            RegistrationProblem.REFUSED,
+            f"HTTP {response.status_code}: {reason}",
+            status=str(response.status_code),
+            reason=reason,
         ) from exc
     except requests.RequestException as exc:
         raise RegistrationError(
-            f"Qadam could not reach the platform's registration endpoint ({exc.__class__.__name__}).",
-            status=502,
+            RegistrationProblem.UNREACHABLE, repr(exc), url=platform.registration_endpoint
         ) from exc
     except (LtiException, AssertionError) as exc:
-        raise RegistrationError(f"The platform's answer was not a tool registration: {exc}") from exc
+        raise RegistrationError(RegistrationProblem.NOT_TOOL_REGISTRATION, str(exc)) from exc
     assert isinstance(result, RegistrationResult)
     return result

@@ -14,7 +14,8 @@ from werkzeug.exceptions import HTTPException
 from lti import LaunchError, LaunchProblem, RegistrationError
 
 from ..i18n import normalize_locale
-from .lti_views import NoRoleForLaunch, launch_problem_message
+from .lti_messages import launch_problem_message, registration_problem_message
+from .lti_views import NoRoleForLaunch
 
 
 def _page(title: str, message: str, status: int, **extra: object) -> ResponseReturnValue:
@@ -63,8 +64,13 @@ def handle_launch_error(error: LaunchError) -> ResponseReturnValue:
 
 
 def handle_registration_error(error: RegistrationError) -> ResponseReturnValue:
-    current_app.logger.warning("registration refused: %s", error.detail)
-    return _page(_("Registration did not complete"), error.detail, error.status)
+    current_app.logger.warning("registration refused: %s", error)
+    return _page(
+        _("Registration did not complete"),
+        registration_problem_message(error),
+        error.status,
+        problem=error.problem.value,
+    )
 
 
 def handle_no_role(error: NoRoleForLaunch) -> ResponseReturnValue:

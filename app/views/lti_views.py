@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 import lti
-from lti import LaunchError, LaunchProblem, MessageType, RegistrationError
+from lti import MessageType, RegistrationError, RegistrationProblem
 
 from ..auth import remember_actor
 from ..extensions import csrf
@@ -99,21 +99,12 @@ def jwks() -> ResponseReturnValue:
 def register_start() -> ResponseReturnValue:
     config_url = request.args.get("openid_configuration", "").strip()
     if not config_url:
-        raise RegistrationError(
-            _(
-                "This address is for registering Qadam from a platform. In Moodle, paste it in "
-                "Site administration → Plugins → External tool → Manage tools → Tool URL, then "
-                "choose “Add LTI Advantage”."
-            )
-        )
+        raise RegistrationError(RegistrationProblem.NOT_FROM_PLATFORM, "no openid_configuration")
     platform = lti.fetch_platform_configuration(config_url)
     allowed = current_app.config["QADAM_REGISTRATION_ALLOWED_HOSTS"]
     host = (urlsplit(platform.issuer).hostname or "").lower()
     if allowed and host not in allowed:
-        raise RegistrationError(
-            _("This Qadam server does not accept registrations from %(host)s.", host=host),
-            status=403,
-        )
+        raise RegistrationError(RegistrationProblem.HOST_NOT_ALLOWED, host, host=host)
     pending_id = secrets.token_urlsafe(24)
     DatabaseKeyValueStore().set(
         "registration-" + pending_id,
@@ -130,12 +121,10 @@ def register_start() -> ResponseReturnValue:
 def register_confirm() -> ResponseReturnValue:
     form = ConfirmRegistrationForm()
     if not form.validate_on_submit():
-        raise RegistrationError(_("The registration form was incomplete. Start again from Moodle."))
+        raise RegistrationError(RegistrationProblem.INCOMPLETE_FORM, "form did not validate")
     pending = DatabaseKeyValueStore().take("registration-" + form.pending.data)
     if not pending:
-        raise RegistrationError(
-            _("This registration has expired or was already completed. Start again from Moodle.")
-        )
+        raise RegistrationError(RegistrationProblem.EXPIRED, "pending registration not found")
     platform = lti.fetch_platform_configuration(pending["url"])
     result = lti.register_tool(platform, tool_description(), pending.get("token"))
     spec = PlatformSpec(
@@ -156,79 +145,3 @@ def register_confirm() -> ResponseReturnValue:
         result.deployment_id,
     )
     return render_template("lti/register_done.html", platform=saved, result=result)
-
-
-def launch_problem_message(error: LaunchError) -> str:
-    """Plain words for a refused login or launch, in the page's language."""
-    messages = {
-        LaunchProblem.MALFORMED_REQUEST: _(
-            "This page only opens from a Moodle course. Go back to your course and open Qadam "
-            "from there."
-        ),
-        LaunchProblem.MALFORMED_TOKEN: _(
-            "Moodle's sign-in message could not be read. Go back to the course and try again."
-        ),
-        LaunchProblem.MISSING_STATE: _(
-            "The sign-in from Moodle was incomplete. Go back to the course and open Qadam again."
-        ),
-        LaunchProblem.STATE_MISMATCH: _(
-            "This sign-in was started in another browser or tab. Go back to the course and open "
-            "Qadam again."
-        ),
-        LaunchProblem.COOKIES_BLOCKED: _(
-            "Your browser blocked Qadam from keeping you signed in inside the Moodle page. "
-            "Open Qadam in a new window to continue."
-        ),
-        LaunchProblem.UNKNOWN_PLATFORM: _(
-            "This Moodle site is not registered with Qadam. Ask your school's Moodle "
-            "administrator to register Qadam first."
-        ),
-        LaunchProblem.WRONG_AUDIENCE: _(
-            "This sign-in was meant for another tool: the client ID does not match the one "
-            "registered with Qadam. Ask your Moodle administrator to check the tool settings."
-        ),
-        LaunchProblem.WRONG_ISSUER: _(
-            "This sign-in came from a different site than the one that started it. Go back to "
-            "your course and open Qadam again."
-        ),
-        LaunchProblem.UNSUPPORTED_ALGORITHM: _(
-            "Moodle's sign-in message was not signed in a way Qadam accepts (it needs RS256)."
-        ),
-        LaunchProblem.UNKNOWN_KEY: _(
-            "Moodle's sign-in message was signed with a key Qadam does not know. If this "
-            "continues, ask your Moodle administrator to check the tool's public keyset URL."
-        ),
-        LaunchProblem.PLATFORM_KEYS_UNAVAILABLE: _(
-            "Qadam could not fetch the Moodle site's public keys to check the sign-in. Try again "
-            "in a minute."
-        ),
-        LaunchProblem.BAD_SIGNATURE: _(
-            "Moodle's sign-in message has an invalid signature, so Qadam cannot trust it."
-        ),
-        LaunchProblem.EXPIRED: _(
-            "The sign-in from Moodle took too long and has expired. Go back to the course and "
-            "open Qadam again. If it keeps happening, the server clocks may be wrong."
-        ),
-        LaunchProblem.NOT_YET_VALID: _(
-            "The sign-in from Moodle is dated in the future. The clocks of Moodle and Qadam "
-            "disagree; ask your administrator to check them."
-        ),
-        LaunchProblem.MISSING_CLAIM: _(
-            "Moodle's sign-in message is missing required information (%(claim)s).",
-            claim=error.claim or "?",
-        ),
-        LaunchProblem.REPLAYED: _(
-            "This sign-in was already used. For your safety each sign-in works once: go back to "
-            "the course and open Qadam again."
-        ),
-        LaunchProblem.UNKNOWN_DEPLOYMENT: _(
-            "This Moodle tool deployment is not registered with Qadam. Ask your Moodle "
-            "administrator to register the deployment ID."
-        ),
-        LaunchProblem.UNSUPPORTED_MESSAGE: _("Qadam cannot handle this kind of request from Moodle."),
-        LaunchProblem.WRONG_VERSION: _("Qadam works with LTI 1.3; Moodle sent another version."),
-        LaunchProblem.LAUNCH_EXPIRED: _(
-            "Your Qadam session has ended. Go back to the course and open Qadam again."
-        ),
-    }
-    return messages[error.problem]

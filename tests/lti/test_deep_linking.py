@@ -1,0 +1,69 @@
+"""Deep linking: a teacher adds Qadam to a course; the signed response verifies with our JWKS."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from typing import Any
+
+import jwt
+
+CONTENT_ITEMS = "https://purl.imsglobal.org/spec/lti-dl/claim/content_items"
+
+
+def _form(html: str) -> tuple[str, dict[str, str]]:
+    action = unescape(re.search(r'<form method="post" action="([^"]+)"', html).group(1))
+    fields = {
+        unescape(n): unescape(v)
+        for n, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html)
+    }
+    return action, fields
+
+
+def test_deep_link_response_is_signed_and_verifies(client: Any, platform: Any) -> None:
+    response = platform.launch(client, "instructor", message="deep", locale="en")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/add-to-course"
+    page = client.get("/add-to-course").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    answer = client.post("/add-to-course", data={"csrf_token": token, "title": "Safety lessons 7A"})
+    assert answer.status_code == 200
+    action, fields = _form(answer.get_data(as_text=True))
+    assert action.startswith("https://moodle.school.example.kz/mod/lti/contentitem_return.php")
+
+    jwks = client.get("/lti/jwks").get_json()
+    header = jwt.get_unverified_header(fields["JWT"])
+    key = next(k for k in jwks["keys"] if k["kid"] == header["kid"])
+    message = jwt.decode(
+        fields["JWT"],
+        jwt.PyJWK(key).key,
+        algorithms=["RS256"],
+        audience=platform.issuer,
+        issuer=platform.client_id,
+    )
+    assert message["https://purl.imsglobal.org/spec/lti/claim/message_type"] == "LtiDeepLinkingResponse"
+    assert message["https://purl.imsglobal.org/spec/lti/claim/deployment_id"] == "1"
+    assert message["https://purl.imsglobal.org/spec/lti-dl/claim/data"] == "dl-0265643d0af7"
+    [item] = message[CONTENT_ITEMS]
+    assert item["type"] == "ltiResourceLink"
+    assert item["title"] == "Safety lessons 7A"
+    assert item["url"] == "http://qadam.test/lti/launch"
+
+
+def test_empty_activity_name_is_refused_with_a_message(client: Any, platform: Any) -> None:
+    platform.launch(client, "instructor", message="deep", locale="en")
+    page = client.get("/add-to-course").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    answer = client.post("/add-to-course", data={"csrf_token": token, "title": "  "})
+    assert answer.status_code == 400
+    assert "Give the activity a name." in answer.get_data(as_text=True)
+
+
+def test_students_cannot_deep_link(client: Any, platform: Any) -> None:
+    response = platform.launch(client, "learner", message="deep", locale="en")
+    assert response.status_code == 403
+
+
+def test_add_to_course_needs_a_deep_linking_launch(client: Any, platform: Any) -> None:
+    platform.launch(client, "instructor", locale="en")
+    assert client.get("/add-to-course").status_code == 404
