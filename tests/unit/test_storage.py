@@ -1,0 +1,64 @@
+"""The database key-value store behind pylti1p3: expiry and single-use take."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from app.extensions import db
+from app.models import LtiStoreEntry
+from app.models.base import utcnow
+from app.services.lti_store import DatabaseKeyValueStore
+from lti.storage import strip_personal_claims
+
+
+def test_set_get_take_delete(app: Any) -> None:
+    with app.app_context():
+        store = DatabaseKeyValueStore()
+        store.set("k", {"a": 1}, 60)
+        assert store.get("k") == {"a": 1}
+        store.set("k", {"a": 2}, 60)
+        assert store.get("k") == {"a": 2}
+        assert store.take("k") == {"a": 2}
+        assert store.take("k") is None
+        store.set("d", True, 60)
+        store.delete("d")
+        assert store.get("d") is None
+
+
+def test_expired_values_are_gone_and_swept(app: Any) -> None:
+    with app.app_context():
+        store = DatabaseKeyValueStore()
+        db.session.add(LtiStoreEntry(key="old", value=1, expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+        assert store.get("old") is None
+        assert store.take("old") is None
+        assert store.sweep() == 1
+
+
+def test_take_is_single_use_across_two_apps(make_app: Any) -> None:
+    first, second = make_app(), make_app()
+    with first.app_context():
+        DatabaseKeyValueStore().set("nonce", True, 60)
+    with second.app_context():
+        assert DatabaseKeyValueStore().take("nonce") is True
+    with first.app_context():
+        assert DatabaseKeyValueStore().take("nonce") is None
+
+
+def test_personal_claims_are_stripped() -> None:
+    body = {
+        "sub": "3",
+        "name": "A",
+        "email": "e@x",
+        "given_name": "A",
+        "family_name": "B",
+        "https://purl.imsglobal.org/spec/lti/claim/ext": {"user_username": "u", "lms": "moodle-2"},
+        "https://purl.imsglobal.org/spec/lti/claim/lis": {"person_sourcedid": "p", "course_section_sourcedid": ""},
+    }
+    kept = strip_personal_claims(body)
+    assert kept == {
+        "sub": "3",
+        "https://purl.imsglobal.org/spec/lti/claim/ext": {"lms": "moodle-2"},
+        "https://purl.imsglobal.org/spec/lti/claim/lis": {"course_section_sourcedid": ""},
+    }
