@@ -25,7 +25,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_config(Path(app.instance_path)))
     if overrides:
         app.config.update(overrides)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))

@@ -70,7 +70,7 @@ def deep_linking_response(
         launch.deployment_id,
         {
             "deep_link_return_url": settings.return_url,
-            "accept_types": list(settings.accept_types),  # type: ignore[typeddict-item]
+            "accept_types": list(settings.accept_types),  # type: ignore[arg-type]
             "accept_presentation_document_targets": ["iframe", "window"],
             "data": settings.data,
         },

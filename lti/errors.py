@@ -7,7 +7,7 @@ from enum import StrEnum
 
 class LaunchProblem(StrEnum):
     MALFORMED_REQUEST = "malformed_request"
-    MALFORMED_TOKEN = "malformed_token"
+    MALFORMED_TOKEN = "malformed_token"  # noqa: S105 - a problem code, not a secret
     MISSING_STATE = "missing_state"
     STATE_MISMATCH = "state_mismatch"
     COOKIES_BLOCKED = "cookies_blocked"

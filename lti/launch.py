@@ -13,12 +13,13 @@ import jwt
 import requests
 from pylti1p3.contrib.flask import FlaskCookieService, FlaskMessageLaunch, FlaskRequest
 from pylti1p3.exception import LtiException
+from pylti1p3.registration import Registration
 
 from . import claims as c
 from .errors import LaunchError, LaunchProblem
 from .http import TimeoutSession
 from .storage import StoreLaunchDataStorage, StoreSessionService
-from .tool import LookupToolConf
+from .tool import LookupToolConf, PlatformRecord
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +82,14 @@ def _as_str(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """A claim that should be a JSON object, or an empty one when it is not."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def launch_from_claims(launch_id: str, body: Mapping[str, Any], client_id: str) -> Launch:
     """Build a :class:`Launch` from validated id_token claims."""
-    context_claim = body.get(c.CONTEXT) or {}
+    context_claim = _mapping(body.get(c.CONTEXT))
     context = (
         ContextInfo(
             id=_as_str(context_claim.get("id")),
@@ -93,8 +99,8 @@ def launch_from_claims(launch_id: str, body: Mapping[str, Any], client_id: str) 
         if context_claim.get("id")
         else None
     )
-    link = body.get(c.RESOURCE_LINK) or {}
-    presentation = body.get(c.LAUNCH_PRESENTATION) or {}
+    link = _mapping(body.get(c.RESOURCE_LINK))
+    presentation = _mapping(body.get(c.LAUNCH_PRESENTATION))
     ags_claim = body.get(c.AGS_ENDPOINT)
     ags = (
         AgsEndpoint(
@@ -105,7 +111,7 @@ def launch_from_claims(launch_id: str, body: Mapping[str, Any], client_id: str) 
         if isinstance(ags_claim, Mapping)
         else None
     )
-    nrps = body.get(c.NRPS_SERVICE) or {}
+    nrps = _mapping(body.get(c.NRPS_SERVICE))
     dl_claim = body.get(c.DEEP_LINKING_SETTINGS)
     deep_linking = (
         DeepLinkingSettings(
@@ -118,7 +124,7 @@ def launch_from_claims(launch_id: str, body: Mapping[str, Any], client_id: str) 
         if isinstance(dl_claim, Mapping) and dl_claim.get("deep_link_return_url")
         else None
     )
-    custom = body.get(c.CUSTOM) or {}
+    custom = _mapping(body.get(c.CUSTOM))
     return Launch(
         launch_id=launch_id,
         message_type=c.MessageType(body[c.MESSAGE_TYPE]),
@@ -130,13 +136,15 @@ def launch_from_claims(launch_id: str, body: Mapping[str, Any], client_id: str) 
         context=context,
         resource_link_id=_as_str(link.get("id")) or None,
         resource_link_title=_as_str(link.get("title")),
-        locale=presentation.get("locale"),
-        document_target=presentation.get("document_target"),
-        return_url=presentation.get("return_url"),
+        locale=_as_str(presentation.get("locale")) or None,
+        document_target=_as_str(presentation.get("document_target")) or None,
+        return_url=_as_str(presentation.get("return_url")) or None,
         target_link_uri=body.get(c.TARGET_LINK_URI),
-        custom={str(k): _as_str(v) for k, v in custom.items()} if isinstance(custom, Mapping) else {},
+        custom={str(k): _as_str(v) for k, v in custom.items()}
+        if isinstance(custom, Mapping)
+        else {},
         ags=ags,
-        nrps_url=nrps.get("context_memberships_url") if isinstance(nrps, Mapping) else None,
+        nrps_url=nrps.get("context_memberships_url"),
         deep_linking=deep_linking,
     )
 
@@ -170,6 +178,7 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
         self._leeway = leeway
         self._login_url = login_url
         self._login_params: dict[str, Any] = {}
+        self._record: PlatformRecord | None = None
         self.set_public_key_caching(storage, KEY_SET_LIFETIME)
 
     # -- the checks, in the order they run ------------------------------------------------
@@ -279,6 +288,7 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
                     LaunchProblem.WRONG_AUDIENCE, f"client id {client_id!r} not registered"
                 )
             raise LaunchError(LaunchProblem.UNKNOWN_PLATFORM, f"issuer {iss!r} not registered")
+        self._record = record
         self._registration = self._tool_conf.registration_for(record)
         return self
 
@@ -310,24 +320,27 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
         return True
 
     def _public_key(self) -> tuple[str, str]:
-        assert self._registration is not None
+        registration, record = self._registered()
         try:
             return self.get_public_key()
         except LtiException as exc:
-            url = self._registration.get_key_set_url()
-            record = self._tool_conf.platform(
-                self._registration.get_issuer() or "", self._registration.get_client_id()
-            )
-            if url and record and record.key_set is None and self._forget_key_set(url):
-                self._registration.set_key_set(None)
-                try:
-                    return self.get_public_key()
-                except LtiException as again:
-                    exc = again
-            raise LaunchError(LaunchProblem.UNKNOWN_KEY, str(exc)) from exc
+            problem = str(exc)
+        url = registration.get_key_set_url()
+        if url and record.key_set is None and self._forget_key_set(url):
+            registration.set_key_set(None)
+            try:
+                return self.get_public_key()
+            except LtiException as exc:
+                problem = str(exc)
+        raise LaunchError(LaunchProblem.UNKNOWN_KEY, problem)
+
+    def _registered(self) -> tuple[Registration, PlatformRecord]:
+        if self._registration is None or self._record is None:
+            raise RuntimeError("validate_registration() must run first")
+        return self._registration, self._record
 
     def validate_jwt_signature(self) -> _QadamMessageLaunch:
-        assert self._registration is not None
+        registration, _record = self._registered()
         header = self._jwt.get("header", {})
         alg = header.get("alg")
         if alg not in ALLOWED_ALGORITHMS:
@@ -340,8 +353,8 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
                 self._get_id_token(),
                 public_key,
                 algorithms=[key_alg],
-                audience=self._registration.get_client_id(),
-                issuer=self._registration.get_issuer(),
+                audience=registration.get_client_id(),
+                issuer=registration.get_issuer(),
                 leeway=self._leeway,
                 options={"require": REQUIRED_CLAIMS},
             )
@@ -374,38 +387,43 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
     def validate_deployment(self) -> _QadamMessageLaunch:
         deployment_id = self._jwt.get("body", {}).get(c.DEPLOYMENT_ID)
         if not deployment_id:
-            raise LaunchError(LaunchProblem.MISSING_CLAIM, "no deployment id", claim=c.DEPLOYMENT_ID)
-        record = self._tool_conf.platform(
-            self._registration.get_issuer() or "",  # type: ignore[union-attr]
-            self._registration.get_client_id(),  # type: ignore[union-attr]
-        )
-        if record is None or str(deployment_id) not in record.deployment_ids:
+            raise LaunchError(
+                LaunchProblem.MISSING_CLAIM, "no deployment id", claim=c.DEPLOYMENT_ID
+            )
+        _registration, record = self._registered()
+        if str(deployment_id) not in record.deployment_ids:
             raise LaunchError(
                 LaunchProblem.UNKNOWN_DEPLOYMENT, f"deployment {deployment_id!r} not registered"
             )
         return self
 
     def validate_message(self) -> _QadamMessageLaunch:
-        body = self._jwt.get("body", {})
+        body: dict[str, Any] = dict(self._jwt.get("body", {}))
         message_type = body.get(c.MESSAGE_TYPE)
         if not message_type:
             raise LaunchError(LaunchProblem.MISSING_CLAIM, "no message type", claim=c.MESSAGE_TYPE)
         version = body.get(c.VERSION)
         if version != "1.3.0":
             raise LaunchError(LaunchProblem.WRONG_VERSION, f"LTI version {version!r}")
-        if message_type not in set(c.MessageType):
+        if not isinstance(message_type, str) or message_type not in set(c.MessageType):
             raise LaunchError(LaunchProblem.UNSUPPORTED_MESSAGE, f"message type {message_type!r}")
+        if not isinstance(body.get("sub"), str) or not body["sub"]:
+            raise LaunchError(LaunchProblem.MISSING_CLAIM, "sub is not a string", claim="sub")
         if not isinstance(body.get(c.ROLES), list):
             raise LaunchError(LaunchProblem.MISSING_CLAIM, "no roles", claim=c.ROLES)
-        if message_type == c.MessageType.RESOURCE_LINK and not (body.get(c.RESOURCE_LINK) or {}).get(
-            "id"
-        ):
-            raise LaunchError(LaunchProblem.MISSING_CLAIM, "no resource link", claim=c.RESOURCE_LINK)
-        if message_type == c.MessageType.DEEP_LINKING and not (
-            body.get(c.DEEP_LINKING_SETTINGS) or {}
+        if message_type == c.MessageType.RESOURCE_LINK and not _mapping(
+            body.get(c.RESOURCE_LINK)
+        ).get("id"):
+            raise LaunchError(
+                LaunchProblem.MISSING_CLAIM, "no resource link", claim=c.RESOURCE_LINK
+            )
+        if message_type == c.MessageType.DEEP_LINKING and not _mapping(
+            body.get(c.DEEP_LINKING_SETTINGS)
         ).get("deep_link_return_url"):
             raise LaunchError(
-                LaunchProblem.MISSING_CLAIM, "no deep linking return url", claim=c.DEEP_LINKING_SETTINGS
+                LaunchProblem.MISSING_CLAIM,
+                "no deep linking return url",
+                claim=c.DEEP_LINKING_SETTINGS,
             )
         try:
             super().validate_message()

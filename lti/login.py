@@ -45,7 +45,7 @@ def oidc_login(
     login = _QadamOIDCLogin(
         request,
         tool_conf,
-        session_service=StoreSessionService(storage, 600),
+        session_service=StoreSessionService(storage, 600),  # type: ignore[arg-type]
         cookie_service=FlaskCookieService(request),
         launch_data_storage=storage,
     )
@@ -55,14 +55,13 @@ def oidc_login(
     if not request.get_param("login_hint"):
         raise LaunchError(LaunchProblem.MALFORMED_REQUEST, "login without login_hint", issuer=iss)
     client_id = request.get_param("client_id")
-    if tool_conf.platform(iss, client_id or None) is None:
+    record = tool_conf.platform(iss, client_id or None)
+    if record is None:
         if tool_conf.lookup.issuer_known(iss):
             raise LaunchError(
                 LaunchProblem.WRONG_AUDIENCE, f"client id {client_id!r} not registered", issuer=iss
             )
         raise LaunchError(LaunchProblem.UNKNOWN_PLATFORM, f"issuer {iss!r} not registered")
-    record = tool_conf.platform(iss, client_id or None)
-    assert record is not None
     params: dict[str, Any] = {k: request.get_param(k) for k in LOGIN_PARAMS}
     params["client_id"] = record.client_id
     login.pass_params_to_launch({"login": params})

@@ -101,7 +101,9 @@ def fetch_platform_configuration(
     )
     return PlatformConfiguration(
         issuer=issuer,
-        authorization_endpoint=_http_url(doc.get("authorization_endpoint"), "authorization endpoint"),
+        authorization_endpoint=_http_url(
+            doc.get("authorization_endpoint"), "authorization endpoint"
+        ),
         token_endpoint=_http_url(doc.get("token_endpoint"), "token endpoint"),
         jwks_uri=_http_url(doc.get("jwks_uri"), "key set (jwks_uri)"),
         registration_endpoint=_http_url(doc.get("registration_endpoint"), "registration endpoint"),
@@ -190,7 +192,9 @@ class _ToolRegistration(DynamicRegistration):
     ) -> RegistrationResult:
         client_id = openid_registration.get("client_id")
         if not client_id:
-            raise RegistrationError(RegistrationProblem.NO_CLIENT_ID, str(openid_registration)[:200])
+            raise RegistrationError(
+                RegistrationProblem.NO_CLIENT_ID, str(openid_registration)[:200]
+            )
         tool_conf = openid_registration.get(c.TOOL_CONFIGURATION) or {}
         deployment_id = tool_conf.get("deployment_id") if isinstance(tool_conf, dict) else None
         return RegistrationResult(str(client_id), str(deployment_id) if deployment_id else None)
@@ -203,7 +207,9 @@ def register_tool(
     session: requests.Session | None = None,
 ) -> RegistrationResult:
     """POST the tool's registration to the platform and return the client and deployment ids."""
-    registration = _ToolRegistration(tool, platform, registration_token, session or TimeoutSession())
+    registration = _ToolRegistration(
+        tool, platform, registration_token, session or TimeoutSession()
+    )
     try:
         result = registration.register()
     except LtiServiceException as exc:
@@ -227,5 +233,6 @@ def register_tool(
         ) from exc
     except (LtiException, AssertionError) as exc:
         raise RegistrationError(RegistrationProblem.NOT_TOOL_REGISTRATION, str(exc)) from exc
-    assert isinstance(result, RegistrationResult)
+    if not isinstance(result, RegistrationResult):
+        raise RegistrationError(RegistrationProblem.NOT_TOOL_REGISTRATION, repr(result))
     return result

@@ -14,7 +14,6 @@ from pylti1p3.session import SessionService
 
 from .claims import EXT, LIS, PERSONAL_CLAIMS
 
-
 # How long a login may take before its launch arrives (the platform's consent and redirect).
 LOGIN_LIFETIME = 600
 

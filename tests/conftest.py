@@ -114,9 +114,7 @@ def app_config(database_url: str, instance: Path, **extra: Any) -> dict[str, Any
 
 
 @pytest.fixture
-def make_app(
-    shared_database_url: str, _schema: None, tmp_path: Path
-) -> Iterator[Any]:
+def make_app(shared_database_url: str, _schema: None, tmp_path: Path) -> Iterator[Any]:
     """Build apps on the shared test database; tables are emptied after the test."""
     built: list[Any] = []
 

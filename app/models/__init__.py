@@ -5,4 +5,12 @@ from .platform import Deployment, Platform
 from .school_class import Membership, Person, SchoolClass
 from .tool_key import ToolKey
 
-__all__ = ["Deployment", "LtiStoreEntry", "Membership", "Person", "Platform", "SchoolClass", "ToolKey"]
+__all__ = [
+    "Deployment",
+    "LtiStoreEntry",
+    "Membership",
+    "Person",
+    "Platform",
+    "SchoolClass",
+    "ToolKey",
+]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +19,9 @@ from . import platforms
 
 if TYPE_CHECKING:
     from lti import Launch
+
+
+M = TypeVar("M", Person, SchoolClass, Membership)
 
 
 class ActorRole(StrEnum):
@@ -60,8 +63,10 @@ def classify_roles(
     is_staff = bool(held & (COORDINATOR_ROLES | TEACHER_ROLES))
     if held & COORDINATOR_ROLES:
         return ActorRole.COORDINATOR
-    if is_staff and coordinator_param and custom.get(coordinator_param, "").strip().lower() == (
-        ActorRole.COORDINATOR
+    if (
+        is_staff
+        and coordinator_param
+        and custom.get(coordinator_param, "").strip().lower() == (ActorRole.COORDINATOR)
     ):
         return ActorRole.COORDINATOR
     if held & TEACHER_ROLES:
@@ -86,7 +91,7 @@ class UnknownRegistration(LookupError):
     """The launch's platform or deployment vanished between validation and recording."""
 
 
-def _get_or_create(model: type, lookup: dict[str, object], **values: object) -> object:
+def _get_or_create(model: type[M], lookup: dict[str, object], **values: object) -> M:
     query = select(model).filter_by(**lookup)
     found = db.session.scalar(query)
     if found is not None:
@@ -98,6 +103,8 @@ def _get_or_create(model: type, lookup: dict[str, object], **values: object) -> 
     except IntegrityError:
         # A concurrent launch created it first.
         found = db.session.scalar(query)
+        if found is None:
+            raise
     return found
 
 
@@ -118,22 +125,20 @@ def record_launch(launch: Launch, role: ActorRole) -> Actor:
             {"platform_id": platform.id, "context_id": launch.context.id},
             deployment_id=deployment.id,
         )
-        assert isinstance(school_class, SchoolClass)
         school_class.title = launch.context.title[:255]
         school_class.label = launch.context.label[:100]
         school_class.last_launch_at = now
         membership = _get_or_create(
             Membership,
-            {"person_id": person.id, "school_class_id": school_class.id},  # type: ignore[attr-defined]
+            {"person_id": person.id, "school_class_id": school_class.id},
             role=role.value,
         )
-        assert isinstance(membership, Membership)
         membership.role = role.value
         membership.last_launch_at = now
         school_class_id = school_class.id
     db.session.commit()
     return Actor(
-        person_id=person.id,  # type: ignore[attr-defined]
+        person_id=person.id,
         platform_id=platform.id,
         role=role,
         school_class_id=school_class_id,

@@ -64,7 +64,9 @@ def save_platform(
         select(Platform).where(Platform.issuer == spec.issuer, Platform.client_id == spec.client_id)
     )
     if platform is None:
-        platform = Platform(issuer=spec.issuer, client_id=spec.client_id, registered_by=registered_by)
+        platform = Platform(
+            issuer=spec.issuer, client_id=spec.client_id, registered_by=registered_by
+        )
         db.session.add(platform)
     platform.name = spec.name or platform.name or urlsplit(spec.issuer).netloc
     platform.auth_login_url = spec.auth_login_url
@@ -135,9 +137,9 @@ class DatabaseRegistrationLookup:
 
     def find_platform(self, issuer: str, client_id: str | None) -> PlatformRecord | None:
         query = (
-            select(Platform).options(selectinload(Platform.deployments)).where(
-                Platform.issuer == issuer
-            )
+            select(Platform)
+            .options(selectinload(Platform.deployments))
+            .where(Platform.issuer == issuer)
         )
         if client_id is not None:
             query = query.where(Platform.client_id == client_id)
@@ -147,4 +149,7 @@ class DatabaseRegistrationLookup:
         return _record(found[0])
 
     def issuer_known(self, issuer: str) -> bool:
-        return db.session.scalar(select(Platform.id).where(Platform.issuer == issuer).limit(1)) is not None
+        return (
+            db.session.scalar(select(Platform.id).where(Platform.issuer == issuer).limit(1))
+            is not None
+        )

@@ -19,10 +19,16 @@ from ..models.base import utcnow
 
 
 class NewKey(Protocol):
-    kid: str
-    private_pem: str
-    public_pem: str
-    public_jwk: dict[str, Any]
+    """A freshly generated key pair (``lti.GeneratedKey``)."""
+
+    @property
+    def kid(self) -> str: ...
+    @property
+    def private_pem(self) -> str: ...
+    @property
+    def public_pem(self) -> str: ...
+    @property
+    def public_jwk(self) -> dict[str, Any]: ...
 
 
 class KeyRetirementError(ValueError):
@@ -33,7 +39,9 @@ def active_keys() -> list[ToolKey]:
     """Keys not yet retired, oldest first."""
     return list(
         db.session.scalars(
-            select(ToolKey).where(ToolKey.retired_at.is_(None)).order_by(ToolKey.created_at, ToolKey.id)
+            select(ToolKey)
+            .where(ToolKey.retired_at.is_(None))
+            .order_by(ToolKey.created_at, ToolKey.id)
         )
     )
 

@@ -19,12 +19,17 @@ from .lti_views import NoRoleForLaunch
 
 
 def _page(title: str, message: str, status: int, **extra: object) -> ResponseReturnValue:
-    return render_template("errors/error.html", title=title, message=message, status=status, **extra), status
+    return render_template(
+        "errors/error.html", title=title, message=message, status=status, **extra
+    ), status
 
 
 def _http_message(code: int) -> tuple[str, str]:
     messages = {
-        400: (_("Something in the request was wrong"), _("Qadam could not understand the request.")),
+        400: (
+            _("Something in the request was wrong"),
+            _("Qadam could not understand the request."),
+        ),
         401: (
             _("Open Qadam from your course"),
             _(
@@ -40,7 +45,9 @@ def _http_message(code: int) -> tuple[str, str]:
         ),
         413: (_("Too large"), _("What was sent is too large. Send something smaller.")),
     }
-    return messages.get(code, (_("Something went wrong"), _("Qadam could not complete this request.")))
+    return messages.get(
+        code, (_("Something went wrong"), _("Qadam could not complete this request."))
+    )
 
 
 def handle_launch_error(error: LaunchError) -> ResponseReturnValue:

@@ -74,7 +74,9 @@ def launch_problem_message(error: LaunchError) -> str:
             "This Moodle tool deployment is not registered with Qadam. Ask your Moodle "
             "administrator to register the deployment ID."
         ),
-        LaunchProblem.UNSUPPORTED_MESSAGE: _("Qadam cannot handle this kind of request from Moodle."),
+        LaunchProblem.UNSUPPORTED_MESSAGE: _(
+            "Qadam cannot handle this kind of request from Moodle."
+        ),
         LaunchProblem.WRONG_VERSION: _("Qadam works with LTI 1.3; Moodle sent another version."),
         LaunchProblem.LAUNCH_EXPIRED: _(
             "Your Qadam session has ended. Go back to the course and open Qadam again."
@@ -122,7 +124,10 @@ def registration_problem_message(error: RegistrationError) -> str:
             "The address does not describe an LTI 1.3 platform."
         ),
         RegistrationProblem.REFUSED: lambda: (
-            _("The platform refused the registration (HTTP %(status)s).", status=p.get("status", ""))
+            _(
+                "The platform refused the registration (HTTP %(status)s).",
+                status=p.get("status", ""),
+            )
             + (" " + p["reason"] if p.get("reason") else "")
         ),
         RegistrationProblem.NO_CLIENT_ID: lambda: _(

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, url_for
 
-from lti import LookupToolConf, StoreLaunchDataStorage, ToolDescription, ToolKey, generate_signing_key
+from lti import (
+    LookupToolConf,
+    StoreLaunchDataStorage,
+    ToolDescription,
+    ToolKey,
+    generate_signing_key,
+)
 
 from ..services import tool_keys
 from ..services.lti_store import DatabaseKeyValueStore
 from ..services.platforms import DatabaseRegistrationLookup
 
 
-def tool_url(endpoint: str, **values: object) -> str:
+def tool_url(endpoint: str, **values: Any) -> str:
     """An absolute URL of the tool as platforms see it (``QADAM_BASE_URL``)."""
     return current_app.config["QADAM_BASE_URL"] + url_for(endpoint, **values)
 
@@ -24,10 +32,12 @@ def tool_conf(*, signing: bool = False) -> LookupToolConf:
     """The tool configuration; with ``signing``, it carries the current signing key."""
     key = None
     if signing:
-        tool_keys.ensure_key(generate_signing_key)
-        current = tool_keys.signing_key(current_app.config["QADAM_KEY_ACTIVATION_DELAY"])
-        assert current is not None
-        key = ToolKey(kid=current.kid, private_pem=current.private_pem, public_pem=current.public_pem)
+        current = tool_keys.signing_key(
+            current_app.config["QADAM_KEY_ACTIVATION_DELAY"]
+        ) or tool_keys.ensure_key(generate_signing_key)
+        key = ToolKey(
+            kid=current.kid, private_pem=current.private_pem, public_pem=current.public_pem
+        )
     return LookupToolConf(DatabaseRegistrationLookup(), key)
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -76,7 +85,10 @@ def launch() -> ResponseReturnValue:
     actor = actors.record_launch(validated, role)
     remember_actor(actor, locale)
     current_app.logger.info(
-        "launch %s: %s as %s in class %s", validated.message_type, actor.person_id, role,
+        "launch %s: %s as %s in class %s",
+        validated.message_type,
+        actor.person_id,
+        role,
         actor.school_class_id,
     )
     if validated.message_type == MessageType.DEEP_LINKING:
@@ -108,7 +120,11 @@ def register_start() -> ResponseReturnValue:
     pending_id = secrets.token_urlsafe(24)
     DatabaseKeyValueStore().set(
         "registration-" + pending_id,
-        {"config": platform.raw, "url": config_url, "token": request.args.get("registration_token")},
+        {
+            "config": platform.raw,
+            "url": config_url,
+            "token": request.args.get("registration_token"),
+        },
         PENDING_REGISTRATION_TTL,
     )
     form = ConfirmRegistrationForm(pending=pending_id)
@@ -141,7 +157,9 @@ def register_confirm() -> ResponseReturnValue:
     )
     current_app.extensions["qadam_origins"].clear()
     current_app.logger.info(
-        "registered platform %s client %s deployment %s", saved.issuer, saved.client_id,
+        "registered platform %s client %s deployment %s",
+        saved.issuer,
+        saved.client_id,
         result.deployment_id,
     )
     return render_template("lti/register_done.html", platform=saved, result=result)

@@ -41,7 +41,10 @@ def test_deep_link_response_is_signed_and_verifies(client: Any, platform: Any) -
         audience=platform.issuer,
         issuer=platform.client_id,
     )
-    assert message["https://purl.imsglobal.org/spec/lti/claim/message_type"] == "LtiDeepLinkingResponse"
+    assert (
+        message["https://purl.imsglobal.org/spec/lti/claim/message_type"]
+        == "LtiDeepLinkingResponse"
+    )
     assert message["https://purl.imsglobal.org/spec/lti/claim/deployment_id"] == "1"
     assert message["https://purl.imsglobal.org/spec/lti-dl/claim/data"] == "dl-0265643d0af7"
     [item] = message[CONTENT_ITEMS]

@@ -12,7 +12,7 @@ from werkzeug import Request, Response
 
 from app.extensions import db
 from app.models import Platform
-from tests.support.platform_simulator import PlatformSimulator, moodle_claims
+from tests.support.platform_simulator import PlatformSimulator
 
 TOOL_CONFIG = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 
@@ -24,7 +24,9 @@ def hidden_fields(html: str) -> dict[str, str]:
 class SimulatedMoodle:
     """Serves Moodle's openid-configuration and registration endpoint, as Moodle checks them."""
 
-    def __init__(self, httpserver: Any, *, refuse: tuple[int, dict[str, str]] | None = None) -> None:
+    def __init__(
+        self, httpserver: Any, *, refuse: tuple[int, dict[str, str]] | None = None
+    ) -> None:
         self.httpserver = httpserver
         self.issuer = httpserver.url_for("/moodle").rstrip("/")
         self.config_url = self.issuer + "/mod/lti/openid-configuration.php"
@@ -33,12 +35,14 @@ class SimulatedMoodle:
         self.simulator = PlatformSimulator(
             httpserver, issuer=self.issuer, client_id="dyn-client-1", deployment_id="3"
         )
-        config = json.loads(json.dumps(moodle_config()).replace(
-            "https://moodle.school.example.kz", self.issuer
-        ))
+        config = json.loads(
+            json.dumps(moodle_config()).replace("https://moodle.school.example.kz", self.issuer)
+        )
         config["jwks_uri"] = self.simulator.jwks_url
         self.config = config
-        httpserver.expect_request("/moodle/mod/lti/openid-configuration.php").respond_with_json(config)
+        httpserver.expect_request("/moodle/mod/lti/openid-configuration.php").respond_with_json(
+            config
+        )
         httpserver.expect_request(
             "/moodle/mod/lti/openid-registration.php", method="POST"
         ).respond_with_handler(self._register)
@@ -74,7 +78,9 @@ def start(client: Any, moodle: SimulatedMoodle, token: str = "reg-token-1") -> A
     )
 
 
-def test_registration_confirmed_by_admin_then_launch_works(app: Any, client: Any, httpserver: Any) -> None:
+def test_registration_confirmed_by_admin_then_launch_works(
+    app: Any, client: Any, httpserver: Any
+) -> None:
     moodle = SimulatedMoodle(httpserver)
     page = start(client, moodle)
     html = page.get_data(as_text=True)
@@ -129,7 +135,10 @@ def test_completed_registration_cannot_be_replayed(client: Any, httpserver: Any)
 def test_platform_refusing_the_registration_is_explained(client: Any, httpserver: Any) -> None:
     moodle = SimulatedMoodle(
         httpserver,
-        refuse=(400, {"error": "invalid_client_metadata", "error_description": "Tool already exists"}),
+        refuse=(
+            400,
+            {"error": "invalid_client_metadata", "error_description": "Tool already exists"},
+        ),
     )
     fields = hidden_fields(start(client, moodle).get_data(as_text=True))
     response = client.post("/lti/register", data=fields)

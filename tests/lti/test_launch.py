@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from app.models import Membership, Person, SchoolClass
 from app.extensions import db
+from app.models import Membership, Person, SchoolClass
 
 
 @pytest.mark.parametrize(
@@ -22,7 +22,13 @@ from app.extensions import db
     ],
 )
 def test_roles_land_on_their_page_in_the_launch_language(
-    client: Any, platform: Any, role: str, locale: str, page: str, expected_text: str, html_lang: str
+    client: Any,
+    platform: Any,
+    role: str,
+    locale: str,
+    page: str,
+    expected_text: str,
+    html_lang: str,
 ) -> None:
     response = platform.launch(client, role, locale=locale)
     assert response.status_code == 303, response.get_data(as_text=True)

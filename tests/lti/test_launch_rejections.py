@@ -86,22 +86,64 @@ CASES: list[tuple[str, dict[str, Any], int, str, str]] = [
     ("bad signature", {"token": signed_by_stranger}, 403, "bad_signature", "invalid signature"),
     ("unknown kid", {"token": unknown_kid}, 403, "unknown_key", "key Qadam does not know"),
     ("alg none", {"token": lambda p: unsigned_token}, 400, "unsupported_algorithm", "RS256"),
-    ("HS256 with public key", {"token": hs256_with_public_key}, 400, "unsupported_algorithm", "RS256"),
+    (
+        "HS256 with public key",
+        {"token": hs256_with_public_key},
+        400,
+        "unsupported_algorithm",
+        "RS256",
+    ),
     ("expired", {"mutate": expired}, 403, "expired", "has expired"),
     ("iat in the future", {"mutate": issued_in_future}, 400, "not_yet_valid", "in the future"),
     ("wrong aud", {"mutate": setter("aud", "someone-else")}, 403, "wrong_audience", "another tool"),
     ("wrong azp", {"mutate": setter("azp", "someone-else")}, 403, "wrong_audience", "another tool"),
-    ("wrong iss", {"mutate": setter("iss", "https://evil.example")}, 400, "wrong_issuer", "different site"),
-    ("unknown deployment", {"mutate": setter(DEPLOYMENT, "99")}, 403, "unknown_deployment", "deployment"),
+    (
+        "wrong iss",
+        {"mutate": setter("iss", "https://evil.example")},
+        400,
+        "wrong_issuer",
+        "different site",
+    ),
+    (
+        "unknown deployment",
+        {"mutate": setter(DEPLOYMENT, "99")},
+        403,
+        "unknown_deployment",
+        "deployment",
+    ),
     ("missing deployment", {"mutate": drop(DEPLOYMENT)}, 400, "missing_claim", "deployment_id"),
     ("missing message type", {"mutate": drop(MESSAGE_TYPE)}, 400, "missing_claim", "message_type"),
-    ("unknown message type", {"mutate": setter(MESSAGE_TYPE, "LtiStartProctoring")}, 400, "unsupported_message", "cannot handle"),
+    (
+        "unknown message type",
+        {"mutate": setter(MESSAGE_TYPE, "LtiStartProctoring")},
+        400,
+        "unsupported_message",
+        "cannot handle",
+    ),
     ("wrong LTI version", {"mutate": setter(VERSION, "1.1")}, 400, "wrong_version", "LTI 1.3"),
     ("missing sub", {"mutate": drop("sub")}, 400, "missing_claim", "(sub)"),
     ("missing nonce", {"mutate": drop("nonce")}, 400, "missing_claim", "(nonce)"),
-    ("nonce never issued", {"mutate": setter("nonce", "forged-nonce")}, 403, "replayed", "already used"),
-    ("missing roles", {"mutate": drop("https://purl.imsglobal.org/spec/lti/claim/roles")}, 400, "missing_claim", "roles"),
-    ("missing resource link", {"mutate": drop("https://purl.imsglobal.org/spec/lti/claim/resource_link")}, 400, "missing_claim", "resource_link"),
+    (
+        "nonce never issued",
+        {"mutate": setter("nonce", "forged-nonce")},
+        403,
+        "replayed",
+        "already used",
+    ),
+    (
+        "missing roles",
+        {"mutate": drop("https://purl.imsglobal.org/spec/lti/claim/roles")},
+        400,
+        "missing_claim",
+        "roles",
+    ),
+    (
+        "missing resource link",
+        {"mutate": drop("https://purl.imsglobal.org/spec/lti/claim/resource_link")},
+        400,
+        "missing_claim",
+        "resource_link",
+    ),
     ("mismatched state", {"state": "state-forged"}, 400, "state_mismatch", "another browser"),
     ("missing state", {"state": ""}, 400, "missing_state", "incomplete"),
 ]
@@ -112,7 +154,12 @@ CASES: list[tuple[str, dict[str, Any], int, str, str]] = [
     [pytest.param(*case[1:], id=case[0]) for case in CASES],
 )
 def test_malformed_launch_is_refused(
-    client: Any, platform: PlatformSimulator, options: dict[str, Any], status: int, problem: str, words: str
+    client: Any,
+    platform: PlatformSimulator,
+    options: dict[str, Any],
+    status: int,
+    problem: str,
+    words: str,
 ) -> None:
     kwargs = dict(options)
     if "token" in kwargs:
@@ -138,12 +185,17 @@ def test_replayed_launch_is_refused(client: Any, platform: PlatformSimulator) ->
     )
 
 
-def test_replayed_nonce_with_fresh_state_is_refused(client: Any, platform: PlatformSimulator) -> None:
+def test_replayed_nonce_with_fresh_state_is_refused(
+    client: Any, platform: PlatformSimulator
+) -> None:
     auth = platform.auth_request(platform.login(client))
     claims = platform.claims("instructor", nonce=auth["nonce"], locale="en")
-    assert client.post(
-        "/lti/launch", data={"id_token": platform.sign(claims), "state": auth["state"]}
-    ).status_code == 303
+    assert (
+        client.post(
+            "/lti/launch", data={"id_token": platform.sign(claims), "state": auth["state"]}
+        ).status_code
+        == 303
+    )
     # A new login gives a new state; re-using the old nonce inside a fresh token must fail.
     second = platform.auth_request(platform.login(client))
     response = client.post(
@@ -220,3 +272,30 @@ def test_signature_checked_with_pyjwt_not_trusted_header(platform: PlatformSimul
     token = signed_by_stranger(platform)({"sub": "x"})
     with pytest.raises(jwt.InvalidSignatureError):
         jwt.decode(token, platform.key.public_pem, algorithms=["RS256"])
+
+
+ODD_SHAPES = [
+    ("https://purl.imsglobal.org/spec/lti/claim/context", "not-an-object"),
+    ("https://purl.imsglobal.org/spec/lti/claim/launch_presentation", ["ru"]),
+    ("https://purl.imsglobal.org/spec/lti/claim/custom", "qadam_role=coordinator"),
+    ("https://purl.imsglobal.org/spec/lti/claim/roles", "Instructor"),
+    ("https://purl.imsglobal.org/spec/lti/claim/resource_link", "12"),
+    ("https://purl.imsglobal.org/spec/lti-ags/claim/endpoint", 5),
+    ("https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice", None),
+    (MESSAGE_TYPE, ["LtiResourceLinkRequest"]),
+    (DEPLOYMENT, {"id": 1}),
+    ("sub", {"id": 3}),
+    ("aud", 12345),
+    ("nonce", 7),
+    ("exp", "soon"),
+]
+
+
+@pytest.mark.parametrize(("claim", "value"), ODD_SHAPES, ids=[c for c, _ in ODD_SHAPES])
+def test_claims_of_the_wrong_shape_never_cause_a_server_error(
+    client: Any, platform: PlatformSimulator, claim: str, value: Any
+) -> None:
+    response = platform.launch(client, locale="en", mutate=setter(claim, value))
+    assert response.status_code in (303, 400, 403), response.get_data(as_text=True)[:3000]
+    if response.status_code == 303:
+        assert client.get(response.headers["Location"]).status_code == 200

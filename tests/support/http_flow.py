@@ -30,7 +30,9 @@ def launch_over_http(
     locale: str = "en",
 ) -> requests.Response:
     """Login at ``login_base``, launch at ``launch_base`` (may be another server)."""
-    login = session.post(login_base + "/lti/login", data=simulator.login_params(), allow_redirects=False)
+    login = session.post(
+        login_base + "/lti/login", data=simulator.login_params(), allow_redirects=False
+    )
     assert login.status_code == 302, login.text[:500]
     from urllib.parse import parse_qs, urlsplit
 

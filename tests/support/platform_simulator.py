@@ -62,7 +62,12 @@ class SigningKey:
         self.public_pem = public_pem
         jwk = JWK.from_pem(public_pem)
         self.kid = "sim-" + jwk.thumbprint()[:16]
-        self.jwk = {**json.loads(jwk.export_public()), "kid": self.kid, "alg": "RS256", "use": "sig"}
+        self.jwk = {
+            **json.loads(jwk.export_public()),
+            "kid": self.kid,
+            "alg": "RS256",
+            "use": "sig",
+        }
 
 
 class PlatformSimulator:
@@ -146,8 +151,10 @@ class PlatformSimulator:
         sub: str | None = None,
         custom: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        sample = "deep_linking_request_claims" if message == "deep" else (
-            "launch_learner_claims" if role == "learner" else "launch_instructor_claims"
+        sample = (
+            "deep_linking_request_claims"
+            if message == "deep"
+            else ("launch_learner_claims" if role == "learner" else "launch_instructor_claims")
         )
         body = copy.deepcopy(moodle_claims(sample))
         now = int(time.time())
@@ -160,7 +167,9 @@ class PlatformSimulator:
             exp=now + 60,
         )
         body["https://purl.imsglobal.org/spec/lti/claim/deployment_id"] = self.deployment_id
-        body["https://purl.imsglobal.org/spec/lti/claim/target_link_uri"] = self.tool_base + "/lti/launch"
+        body["https://purl.imsglobal.org/spec/lti/claim/target_link_uri"] = (
+            self.tool_base + "/lti/launch"
+        )
         body[ROLES] = list(ROLE_SETS[role])
         if locale is not None:
             body[PRESENTATION]["locale"] = locale

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -52,12 +53,26 @@ class PostgresServer:
     def start(self) -> PostgresServer:
         os.chmod(self.root, 0o755)
         self._run(
-            str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", self.user,
-            "--auth=trust", "--encoding=UTF8", "--no-locale",
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.datadir),
+            "-U",
+            self.user,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-locale",
         )
         self._run(
-            str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.root / "log"),
-            "-w", "-t", "60", "start", "-o",
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.datadir),
+            "-l",
+            str(self.root / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+            "-o",
             f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories="
             f"{self.root} -c fsync=off -c synchronous_commit=off -c full_page_writes=off "
             "-c max_connections=200",
@@ -78,9 +93,9 @@ class PostgresServer:
         return self.url(name)
 
     def stop(self) -> None:
-        try:
-            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop")
-        except subprocess.CalledProcessError:
-            pass
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self._run(
+                str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop"
+            )
         time.sleep(0.2)
         shutil.rmtree(self.root, ignore_errors=True)

@@ -51,13 +51,21 @@ class GunicornServer:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "QADAM_BASE_URL": self.base_url, **env}
         self.args = [
-            sys.executable, "-m", "gunicorn",
-            "--bind", f"127.0.0.1:{self.port}",
-            "--workers", str(workers),
-            "--worker-class", worker_class,
-            "--threads", str(threads),
-            "--log-level", "warning",
-            "--chdir", str(ROOT),
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            worker_class,
+            "--threads",
+            str(threads),
+            "--log-level",
+            "warning",
+            "--chdir",
+            str(ROOT),
             "app:create_app()",
         ]
         self.process: subprocess.Popen[bytes] | None = None

@@ -17,7 +17,11 @@ LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
         ([LIS + "membership/Instructor#TeachingAssistant"], {}, ActorRole.TEACHER),
         ([LIS + "membership#Learner"], {}, ActorRole.STUDENT),
         ([LIS + "institution/person#Student"], {}, ActorRole.STUDENT),
-        ([LIS + "institution/person#Administrator", LIS + "membership#Instructor"], {}, ActorRole.COORDINATOR),
+        (
+            [LIS + "institution/person#Administrator", LIS + "membership#Instructor"],
+            {},
+            ActorRole.COORDINATOR,
+        ),
         ([LIS + "system/person#Administrator"], {}, ActorRole.COORDINATOR),
         ([LIS + "membership#Instructor"], {"qadam_role": "coordinator"}, ActorRole.COORDINATOR),
         ([LIS + "membership#Instructor"], {"qadam_role": " Coordinator "}, ActorRole.COORDINATOR),
@@ -27,13 +31,18 @@ LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
         ([], {}, None),
     ],
 )
-def test_classify_roles(roles: list[str], custom: dict[str, str], expected: ActorRole | None) -> None:
+def test_classify_roles(
+    roles: list[str], custom: dict[str, str], expected: ActorRole | None
+) -> None:
     assert classify_roles(roles, custom, "qadam_role") == expected
 
 
 def test_custom_claim_name_is_configurable() -> None:
     roles = [LIS + "membership#Instructor"]
-    assert classify_roles(roles, {"school_role": "coordinator"}, "school_role") == ActorRole.COORDINATOR
+    assert (
+        classify_roles(roles, {"school_role": "coordinator"}, "school_role")
+        == ActorRole.COORDINATOR
+    )
     assert classify_roles(roles, {"qadam_role": "coordinator"}, "school_role") == ActorRole.TEACHER
 
 

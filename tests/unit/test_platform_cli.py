@@ -5,12 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 ARGS = [
-    "platform", "add",
-    "--issuer", "https://moodle.school.kz",
-    "--client-id", "abc123",
-    "--auth-login-url", "https://moodle.school.kz/mod/lti/auth.php",
-    "--token-url", "https://moodle.school.kz/mod/lti/token.php",
-    "--jwks-url", "https://moodle.school.kz/mod/lti/certs.php",
+    "platform",
+    "add",
+    "--issuer",
+    "https://moodle.school.kz",
+    "--client-id",
+    "abc123",
+    "--auth-login-url",
+    "https://moodle.school.kz/mod/lti/auth.php",
+    "--token-url",
+    "https://moodle.school.kz/mod/lti/token.php",
+    "--jwks-url",
+    "https://moodle.school.kz/mod/lti/certs.php",
 ]
 
 
@@ -42,7 +48,9 @@ def test_platform_without_deployment_is_flagged(app: Any) -> None:
 
 
 def test_empty_list(app: Any) -> None:
-    assert "No platforms registered." in app.test_cli_runner().invoke(args=["platform", "list"]).output
+    assert (
+        "No platforms registered." in app.test_cli_runner().invoke(args=["platform", "list"]).output
+    )
 
 
 def test_demo_seed_refuses_when_demo_is_off(app: Any) -> None:

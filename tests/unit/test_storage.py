@@ -29,7 +29,9 @@ def test_set_get_take_delete(app: Any) -> None:
 def test_expired_values_are_gone_and_swept(app: Any) -> None:
     with app.app_context():
         store = DatabaseKeyValueStore()
-        db.session.add(LtiStoreEntry(key="old", value=1, expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.add(
+            LtiStoreEntry(key="old", value=1, expires_at=utcnow() - timedelta(seconds=1))
+        )
         db.session.commit()
         assert store.get("old") is None
         assert store.take("old") is None
@@ -54,7 +56,10 @@ def test_personal_claims_are_stripped() -> None:
         "given_name": "A",
         "family_name": "B",
         "https://purl.imsglobal.org/spec/lti/claim/ext": {"user_username": "u", "lms": "moodle-2"},
-        "https://purl.imsglobal.org/spec/lti/claim/lis": {"person_sourcedid": "p", "course_section_sourcedid": ""},
+        "https://purl.imsglobal.org/spec/lti/claim/lis": {
+            "person_sourcedid": "p",
+            "course_section_sourcedid": "",
+        },
     }
     kept = strip_personal_claims(body)
     assert kept == {

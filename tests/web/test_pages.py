@@ -56,7 +56,9 @@ def test_https_session_cookie_is_samesite_none_secure_partitioned(
         base_url="https://qadam.test",
     )
     assert response.status_code == 303
-    cookie = next(v for v in response.headers.getlist("Set-Cookie") if v.startswith("qadam_session="))
+    cookie = next(
+        v for v in response.headers.getlist("Set-Cookie") if v.startswith("qadam_session=")
+    )
     assert "Secure" in cookie
     assert "SameSite=None" in cookie
     assert "Partitioned" in cookie
@@ -99,7 +101,9 @@ def test_language_switch_needs_csrf_and_stays_on_site(client: Any) -> None:
         "/language", data={"lang": "en", "next": "https://evil.example/", "csrf_token": token}
     )
     assert evil.headers["Location"] == "/"
-    sneaky = client.post("/language", data={"lang": "en", "next": "//evil.example", "csrf_token": token})
+    sneaky = client.post(
+        "/language", data={"lang": "en", "next": "//evil.example", "csrf_token": token}
+    )
     assert sneaky.headers["Location"] == "/"
 
 
@@ -113,7 +117,9 @@ def test_language_choice_overrides_launch_locale(client: Any, platform: Any) -> 
     platform.launch(client, "learner", locale="ru")
     html = client.get("/student").get_data(as_text=True)
     assert '<html lang="ru">' in html
-    client.post("/language", data={"lang": "en", "next": "/student", "csrf_token": csrf_token(html)})
+    client.post(
+        "/language", data={"lang": "en", "next": "/student", "csrf_token": csrf_token(html)}
+    )
     assert '<html lang="en">' in client.get("/student").get_data(as_text=True)
 
 
