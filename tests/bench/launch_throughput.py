@@ -1,0 +1,404 @@
+"""Launch throughput next to a bare route, on the same gunicorn server with the same clients.
+
+Run from the project root::
+
+    .venv/bin/python -m tests.bench.launch_throughput [--quick] [--seconds N] [--clients C]
+                                                      [--db-url URL | --postgres]
+
+Two phases, each a warm-up (not counted) and then ``--seconds`` of load by ``--clients``
+concurrent clients (threads spread over a few forked processes):
+
+* bare: ``GET /healthz``, one fresh ``requests.Session`` per request;
+* launch: the real OIDC login + launch (two requests), one fresh session per launch; a launch
+  counts only when the tool answers the launch POST with 303.
+
+The exit code is 1 if any request or launch failed, 2 if the setup failed, else 0. The ratio
+is printed, never asserted: it is noisy. See README.md next to this file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import logging
+import multiprocessing
+import os
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from multiprocessing.queues import Queue
+from pathlib import Path
+from typing import Any
+
+import jwt
+import requests
+from pytest_httpserver import HTTPServer
+
+from app import create_app
+from app.extensions import db
+from tests.conftest import app_config
+from tests.support.http_flow import launch_over_http
+from tests.support.platform_simulator import PlatformSimulator, SigningKey
+from tests.support.servers import GunicornServer, free_port
+
+TARGET = (
+    "target: launch throughput ≥ 20% of the bare route (the ceiling is about 50%: a launch is "
+    "two requests)"
+)
+GUNICORN_WORKERS = 2
+MAX_CLIENT_PROCESSES = 4
+LAUNCH_ROLES = ("learner", "instructor")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+class BenchPlatform(PlatformSimulator):
+    """Signs with the loaded key object, not its PEM.
+
+    PyJWT given a PEM parses it on every call, and cryptography checks the RSA key as it
+    does: about 40 ms per launch on the client, which on a small machine starves the server.
+    Moodle pays no such cost, and the tool's own work is what is measured here.
+    """
+
+    def sign(
+        self,
+        claims: dict[str, Any],
+        *,
+        key: SigningKey | None = None,
+        alg: str = "RS256",
+        headers: dict[str, Any] | None = None,
+    ) -> str:
+        key = key or self.key
+        return jwt.encode(
+            claims, key.private, algorithm=alg, headers={"kid": key.kid, **(headers or {})}
+        )
+
+
+# One client operation: returns None when it succeeded, else a short description of the failure.
+Operation = Callable[[str, PlatformSimulator, int], str | None]
+
+
+def bare_request(base_url: str, _simulator: PlatformSimulator, _n: int) -> str | None:
+    with requests.Session() as session:
+        response = session.get(base_url + "/healthz", allow_redirects=False, timeout=30)
+    return None if response.status_code == 200 else f"healthz answered {response.status_code}"
+
+
+def one_launch(base_url: str, simulator: PlatformSimulator, n: int) -> str | None:
+    role = LAUNCH_ROLES[n % len(LAUNCH_ROLES)]
+    with requests.Session() as session:
+        response = launch_over_http(session, simulator, base_url, base_url, role)
+    if response.status_code == 303:
+        return None
+    return f"launch answered {response.status_code}: {response.text[:200]!r}"
+
+
+# -- the client machinery, the same for both phases -----------------------------------------
+
+
+@dataclass
+class ClientReport:
+    """What one client process saw: latencies of operations that finished inside the window."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    error_samples: list[str] = field(default_factory=list)
+    cpu_seconds: float = 0.0  # the client process's own CPU time inside the window
+
+
+def _client_thread(
+    operation: Operation,
+    base_url: str,
+    simulator: PlatformSimulator,
+    window: tuple[float, float],
+    report: ClientReport,
+    lock: threading.Lock,
+) -> None:
+    start_at, stop_at = window
+    for n in itertools.count():
+        began = time.monotonic()
+        if began >= stop_at:
+            return
+        try:
+            problem = operation(base_url, simulator, n)
+        except Exception as exc:
+            problem = f"{type(exc).__name__}: {str(exc)[:200]}"
+        ended = time.monotonic()
+        with lock:
+            if problem is not None:
+                report.errors += 1
+                if len(report.error_samples) < 3:
+                    report.error_samples.append(problem)
+            elif start_at <= ended <= stop_at:
+                report.latencies.append(ended - began)
+
+
+def _process_cpu() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def _sleep_until(moment: float) -> None:
+    time.sleep(max(0.0, moment - time.monotonic()))
+
+
+def _client_process(
+    operation: Operation,
+    base_url: str,
+    simulator: PlatformSimulator,
+    threads: int,
+    window: tuple[float, float],
+    results: Queue[ClientReport],
+) -> None:
+    report = ClientReport()
+    lock = threading.Lock()
+    workers = [
+        threading.Thread(
+            target=_client_thread, args=(operation, base_url, simulator, window, report, lock)
+        )
+        for _ in range(threads)
+    ]
+    for worker in workers:
+        worker.start()
+    _sleep_until(window[0])
+    cpu_before = _process_cpu()
+    _sleep_until(window[1])
+    report.cpu_seconds = _process_cpu() - cpu_before
+    for worker in workers:
+        worker.join()
+    results.put(report)
+
+
+def split_clients(clients: int) -> list[int]:
+    """Threads per client process: up to MAX_CLIENT_PROCESSES processes, threads spread evenly."""
+    processes = min(clients, MAX_CLIENT_PROCESSES)
+    return [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]
+
+
+def worker_cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of the given processes, from /proc/<pid>/stat."""
+    total = 0
+    for pid in pids:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        # Fields after the command name (which may hold spaces) start at field 3 (state).
+        fields = stat[stat.rindex(")") + 2 :].split()
+        total += int(fields[11]) + int(fields[12])  # fields 14 and 15: utime, stime
+    return total / CLK_TCK
+
+
+@dataclass
+class PhaseResult:
+    name: str
+    seconds: float
+    latencies: list[float]
+    errors: int
+    error_samples: list[str]
+    server_cpu_seconds: float
+    client_cpu_seconds: float
+
+    @property
+    def count(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def per_second(self) -> float:
+        return self.count / self.seconds
+
+    def percentile_ms(self, fraction: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return 1000 * ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+    def ms_per_op(self, cpu_seconds: float) -> float:
+        return 1000 * cpu_seconds / self.count if self.count else float("nan")
+
+
+def run_phase(
+    name: str,
+    operation: Operation,
+    server: GunicornServer,
+    simulator: PlatformSimulator,
+    clients: int,
+    seconds: float,
+    warmup: float,
+) -> PhaseResult:
+    """Load the server with ``operation`` for ``warmup`` + ``seconds``; measure the latter."""
+    context = multiprocessing.get_context("fork")  # the simulator's keys go to the children
+    results: Queue[ClientReport] = context.Queue()
+    start_at = time.monotonic() + 0.2 + warmup  # time for the forks, then the warm-up
+    window = (start_at, start_at + seconds)
+    processes = [
+        context.Process(
+            target=_client_process,
+            args=(operation, server.base_url, simulator, threads, window, results),
+        )
+        for threads in split_clients(clients)
+    ]
+    for process in processes:
+        process.start()
+    pids = server.worker_pids()
+    _sleep_until(window[0])
+    cpu_before = worker_cpu_seconds(pids)
+    _sleep_until(window[1])
+    cpu_after = worker_cpu_seconds(pids)
+    reports = [results.get(timeout=120) for _ in processes]
+    for process in processes:
+        process.join()
+    return PhaseResult(
+        name=name,
+        seconds=seconds,
+        latencies=[lat for report in reports for lat in report.latencies],
+        errors=sum(report.errors for report in reports),
+        error_samples=[sample for report in reports for sample in report.error_samples],
+        server_cpu_seconds=cpu_after - cpu_before,
+        client_cpu_seconds=sum(report.cpu_seconds for report in reports),
+    )
+
+
+# -- setup -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Setup:
+    server: GunicornServer
+    simulator: PlatformSimulator
+    db_kind: str
+    log_path: Path
+
+
+@contextmanager
+def bench_setup(db_url: str | None, use_postgres: bool, workdir: Path) -> Iterator[Setup]:
+    """A database with the schema, a registered platform, and gunicorn on that database."""
+    with ExitStack() as stack:
+        if use_postgres:
+            from tests.support.postgres import PostgresServer
+
+            postgres = PostgresServer().start()
+            stack.callback(postgres.stop)
+            db_url = postgres.create_database("qadam_bench")
+        url = db_url or "sqlite:///" + str(workdir / "bench.sqlite3")
+
+        jwks_server = HTTPServer(host="127.0.0.1")
+        jwks_server.start()
+        stack.callback(jwks_server.stop)
+
+        base_url = f"http://127.0.0.1:{free_port()}"
+        simulator = BenchPlatform(jwks_server, tool_base=base_url)
+        app = create_app(app_config(url, workdir / "setup-instance", QADAM_BASE_URL=base_url))
+        with app.app_context():
+            db.create_all()
+            simulator.register()
+            db_kind = db.engine.dialect.name
+            db.engine.dispose()
+        # create_app() turned on INFO logging here too; the JWKS server's access log is noise.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+        log_path = workdir / "gunicorn.log"
+        env = {
+            "QADAM_DATABASE_URL": url,
+            "QADAM_SECRET_KEY": "bench-secret-shared-by-the-workers",
+            "QADAM_BASE_URL": base_url,
+            # The app logs every launch; keep that cost, but in a file rather than the table.
+            "GUNICORN_CMD_ARGS": f"--capture-output --error-logfile {log_path}",
+        }
+        port = int(base_url.rsplit(":", 1)[1])
+        server = stack.enter_context(GunicornServer(env, workers=GUNICORN_WORKERS, port=port))
+        yield Setup(server=server, simulator=simulator, db_kind=db_kind, log_path=log_path)
+
+
+# -- report ----------------------------------------------------------------------------------
+
+
+def print_report(
+    bare: PhaseResult, launch: PhaseResult, setup: Setup, clients: int, warmup: float
+) -> None:
+    ratio = launch.per_second / bare.per_second if bare.per_second else float("nan")
+    processes = split_clients(clients)
+    print()
+    print(
+        f"machine: nproc={os.cpu_count()}  database: {setup.db_kind}  "
+        f"gunicorn: {GUNICORN_WORKERS} sync workers"
+    )
+    print(
+        f"clients: {clients} ({len(processes)} processes × {'/'.join(map(str, processes))} "
+        f"threads)  window: {bare.seconds:g} s per phase after a {warmup:g} s warm-up"
+    )
+    print()
+    header = f"{'':28}{'bare GET /healthz':>20}{'launch (login+launch)':>24}"
+    print(header)
+    print("-" * len(header))
+    rows: list[tuple[str, str, str]] = [
+        ("completed", f"{bare.count}", f"{launch.count}"),
+        ("throughput /s", f"{bare.per_second:.1f}", f"{launch.per_second:.1f}"),
+        ("errors (warm-up included)", f"{bare.errors}", f"{launch.errors}"),
+        ("latency p50 ms", f"{bare.percentile_ms(0.50):.1f}", f"{launch.percentile_ms(0.50):.1f}"),
+        ("latency p95 ms", f"{bare.percentile_ms(0.95):.1f}", f"{launch.percentile_ms(0.95):.1f}"),
+        (
+            "tool CPU ms per op",
+            f"{bare.ms_per_op(bare.server_cpu_seconds):.2f}",
+            f"{launch.ms_per_op(launch.server_cpu_seconds):.2f}",
+        ),
+        (
+            "client CPU ms per op",
+            f"{bare.ms_per_op(bare.client_cpu_seconds):.2f}",
+            f"{launch.ms_per_op(launch.client_cpu_seconds):.2f}",
+        ),
+    ]
+    for label, left, right in rows:
+        print(f"{label:28}{left:>20}{right:>24}")
+    print()
+    print(f"ratio: launches/s ÷ bare req/s = {100 * ratio:.1f}%")
+    print(TARGET)
+    for phase in (bare, launch):
+        for sample in phase.error_samples:
+            print(f"{phase.name} error: {sample}")
+    if bare.errors or launch.errors:
+        print("server log, last lines:")
+        print("\n".join(setup.log_path.read_text(errors="replace").splitlines()[-20:]))
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.bench.launch_throughput",
+        description="LTI launch throughput next to a bare Flask route, on one gunicorn server.",
+    )
+    parser.add_argument("--quick", action="store_true", help="2 s phases (unless --seconds)")
+    parser.add_argument("--seconds", type=float, help="measured seconds per phase (default 10)")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--db-url", help="database URL (default: a SQLite file in a temp dir)")
+    where.add_argument(
+        "--postgres", action="store_true", help="start a throwaway PostgreSQL server and use it"
+    )
+    args = parser.parse_args(argv)
+    if args.clients < 1:
+        parser.error("--clients must be at least 1")
+    if args.seconds is None:
+        args.seconds = 2.0 if args.quick else 10.0
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    warmup = 0.5 if args.quick else 1.0
+    with tempfile.TemporaryDirectory(prefix="qadam-bench-") as tmp:
+        try:
+            with bench_setup(args.db_url, args.postgres, Path(tmp)) as setup:
+                measure = {"clients": args.clients, "seconds": args.seconds, "warmup": warmup}
+                bare = run_phase("bare", bare_request, setup.server, setup.simulator, **measure)
+                launch = run_phase("launch", one_launch, setup.server, setup.simulator, **measure)
+                print_report(bare, launch, setup, args.clients, warmup)
+        except Exception:
+            traceback.print_exc()
+            print("benchmark failed", file=sys.stderr)
+            return 2
+    return 1 if bare.errors or launch.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
