@@ -19,7 +19,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 import lti
-from lti import MessageType, RegistrationError, RegistrationProblem
+from lti import LaunchError, LaunchProblem, MessageType, RegistrationError, RegistrationProblem
 
 from ..auth import remember_actor
 from ..extensions import csrf
@@ -82,7 +82,11 @@ def launch() -> ResponseReturnValue:
     )
     if role is None:
         raise NoRoleForLaunch(locale)
-    actor = actors.record_launch(validated, role)
+    try:
+        actor = actors.record_launch(validated, role)
+    except actors.UnknownRegistration as exc:
+        # The platform or deployment was removed while the launch was under way.
+        raise LaunchError(LaunchProblem.UNKNOWN_DEPLOYMENT, str(exc), locale=locale) from exc
     remember_actor(actor, locale)
     current_app.logger.info(
         "launch %s: %s as %s in class %s",

@@ -170,3 +170,32 @@ def test_help_contacts_come_from_configuration(make_app: Any) -> None:
     html = app.test_client().get("/").get_data(as_text=True)
     assert "<strong>1111</strong>" in html
     assert "TestCentre" in html
+
+
+def test_secure_login_inside_a_frame_checks_cookies_first(make_app: Any, httpserver: Any) -> None:
+    from tests.support.platform_simulator import PlatformSimulator
+
+    app = make_app(QADAM_BASE_URL="https://qadam.test")
+    simulator = PlatformSimulator(httpserver, tool_base="https://qadam.test")
+    with app.app_context():
+        simulator.register()
+    client = app.test_client()
+    framed = client.post(
+        "/lti/login",
+        data=simulator.login_params(),
+        base_url="https://qadam.test",
+        headers={"Sec-Fetch-Dest": "iframe"},
+    )
+    assert framed.status_code == 200
+    html = framed.get_data(as_text=True)
+    assert "cookie-check.js" in html
+    assert "lti1p3_new_window=1" in html
+    assert 'target="_blank"' in html
+    # The page's continue link (the new window) goes straight to the platform.
+    params = dict(simulator.login_params(), lti1p3_new_window="1")
+    again = client.get("/lti/login", query_string=params, base_url="https://qadam.test")
+    assert again.status_code == 302
+    assert again.headers["Location"].startswith(simulator.auth_login_url)
+    # Outside a frame there is no extra round trip.
+    direct = client.post("/lti/login", data=simulator.login_params(), base_url="https://qadam.test")
+    assert direct.status_code == 302
