@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 
 from app import create_app
 from app.extensions import db
@@ -113,6 +114,14 @@ def app_config(database_url: str, instance: Path, **extra: Any) -> dict[str, Any
     }
 
 
+class EnglishBrowser(FlaskClient):
+    """A test browser that prefers English, so tests read the messages (launches set their own)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 @pytest.fixture
 def make_app(shared_database_url: str, _schema: None, tmp_path: Path) -> Iterator[Any]:
     """Build apps on the shared test database; tables are emptied after the test."""
@@ -120,6 +129,7 @@ def make_app(shared_database_url: str, _schema: None, tmp_path: Path) -> Iterato
 
     def factory(**extra: Any) -> Any:
         app = create_app(app_config(shared_database_url, tmp_path / "instance", **extra))
+        app.test_client_class = EnglishBrowser
         built.append(app)
         return app
 

@@ -1,0 +1,404 @@
+"""Load lessons from ``lessons/`` and report every problem at once as ``path:line: field: msg``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from . import schema as s
+from .render import PLACEHOLDER, markdown_to_html, sanitize
+
+KEBAB = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+HEADING = re.compile(r"^##\s+(?P<title>.+?)\s*\{#(?P<id>[a-z_]+)\}\s*$")
+LIST_ITEM = re.compile(r"^\d+\.\s+")
+IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]*)[^)]*\)")
+LINK = re.compile(r"(?<!!)\[[^\]]*\]\((?P<href>[^)\s]*)[^)]*\)")
+NUMBER = re.compile(r"(?<![\d\-–])(" + "|".join(s.HARD_CODED_NUMBERS) + r")(?![\d\-–])")
+LESSON_FIELDS = {
+    "id",
+    "band",
+    "format",
+    "minutes",
+    "topic",
+    "block",
+    "order",
+    "step_minutes",
+    "quiz",
+    "repeat",
+    "reviewers",
+}
+FRONT_FIELDS = {"title", "summary", "objectives"}
+
+
+@dataclass(frozen=True)
+class ContentProblem:
+    path: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.field}: {self.message}"
+
+
+class ContentErrors(Exception):
+    """The content has problems; ``problems`` lists every one."""
+
+    def __init__(self, problems: list[ContentProblem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+class _Report:
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.problems: list[ContentProblem] = []
+
+    def add(self, path: Path, line: int, field: str, message: str) -> None:
+        try:
+            shown = str(path.relative_to(self.base))
+        except ValueError:
+            shown = str(path)
+        self.problems.append(ContentProblem(shown, line, field, message))
+
+
+def _yaml_with_lines(text: str) -> tuple[Any, dict[str, int]]:
+    """Parse YAML; return the data and the line of each top-level key."""
+    node = yaml.compose(text)
+    lines: dict[str, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key, _value in node.value:
+            lines[str(key.value)] = key.start_mark.line + 1
+    return yaml.safe_load(text), lines
+
+
+def quiz_ids(quizzes_dir: Path) -> frozenset[str]:
+    """The ids of the quizzes defined in ``quizzes/quiz/``."""
+    folder = quizzes_dir / "quiz"
+    return frozenset(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else frozenset()
+
+
+def load_catalog(lessons_dir: Path, *, quizzes: Iterable[str] = ()) -> s.Catalog:
+    """Load every lesson under ``lessons_dir``; raise :class:`ContentErrors` listing all problems."""
+    report = _Report(lessons_dir.parent)
+    known_quizzes = frozenset(quizzes)
+    lessons: list[s.Lesson] = []
+    seen: dict[str, Path] = {}
+    for band_dir in sorted(p for p in lessons_dir.iterdir() if p.is_dir()):
+        if band_dir.name not in set(s.AgeBand):
+            report.add(
+                band_dir,
+                1,
+                "band",
+                f"unknown band folder {band_dir.name!r}; use one of " + ", ".join(s.AgeBand),
+            )
+            continue
+        for folder in sorted(p for p in band_dir.iterdir() if p.is_dir()):
+            lesson = _load_lesson(folder, band_dir.name, known_quizzes, report)
+            if lesson is None:
+                continue
+            if lesson.id in seen:
+                report.add(
+                    folder / "lesson.yaml",
+                    1,
+                    "id",
+                    f"duplicate id {lesson.id!r}, also in {seen[lesson.id].parent.name}",
+                )
+                continue
+            seen[lesson.id] = folder / "lesson.yaml"
+            lessons.append(lesson)
+    if report.problems:
+        raise ContentErrors(report.problems)
+    lessons.sort(key=lambda x: (list(s.AgeBand).index(x.band), x.order, x.id))
+    return s.Catalog(tuple(lessons))
+
+
+def _load_lesson(
+    folder: Path, band: str, quizzes: frozenset[str], report: _Report
+) -> s.Lesson | None:
+    meta_path = folder / "lesson.yaml"
+    if not meta_path.is_file():
+        report.add(meta_path, 1, "lesson.yaml", "missing")
+        return None
+    try:
+        meta, lines = _yaml_with_lines(meta_path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        report.add(meta_path, (mark.line + 1) if mark else 1, "yaml", str(exc).splitlines()[0])
+        return None
+    if not isinstance(meta, dict):
+        report.add(meta_path, 1, "lesson.yaml", "must be a mapping of fields")
+        return None
+    count = len(report.problems)
+
+    def bad(field: str, message: str) -> None:
+        report.add(meta_path, lines.get(field, 1), field, message)
+
+    for unknown in sorted(set(meta) - LESSON_FIELDS):
+        bad(unknown, "unknown field")
+    lesson_id = meta.get("id")
+    if not isinstance(lesson_id, str) or not KEBAB.match(lesson_id):
+        bad("id", "required; a kebab-case slug such as basic-cyberbullying")
+    if meta.get("band") != band:
+        bad(
+            "band",
+            f"must be {band!r} (the folder it is in)"
+            if meta.get("band") in set(s.AgeBand)
+            else f"unknown band {meta.get('band')!r}",
+        )
+    fmt = meta.get("format")
+    if fmt not in set(s.LessonFormat):
+        bad("format", "required; one of " + ", ".join(s.LessonFormat))
+        fmt = None
+    minutes = meta.get("minutes")
+    if not isinstance(minutes, int):
+        bad("minutes", "required; a whole number")
+    elif fmt is not None:
+        low, high = s.MINUTES[s.LessonFormat(fmt)]
+        if not low <= minutes <= high:
+            bad("minutes", f"a {fmt} lesson takes {low}–{high} minutes, not {minutes}")
+    steps = meta.get("step_minutes")
+    if (
+        not isinstance(steps, list)
+        or not steps
+        or not all(isinstance(x, int) and x > 0 for x in steps)
+    ):
+        bad("step_minutes", "required; a list of the minutes of each step")
+        steps = None
+    elif isinstance(minutes, int) and sum(steps) != minutes:
+        bad("step_minutes", f"the steps add up to {sum(steps)} minutes, the lesson takes {minutes}")
+    if meta.get("topic") not in s.TOPICS:
+        bad("topic", f"unknown topic {meta.get('topic')!r}")
+    if meta.get("block") not in set(s.TopicBlock):
+        bad("block", "required; one of " + ", ".join(s.TopicBlock))
+    if not isinstance(meta.get("order"), int):
+        bad("order", "required; a whole number (position in the band)")
+    quiz = meta.get("quiz")
+    if quiz is not None and quiz not in quizzes:
+        bad("quiz", f"no quiz {quiz!r} in quizzes/quiz/")
+    repeat = meta.get("repeat", fmt == s.LessonFormat.MICRO)
+    if not isinstance(repeat, bool):
+        bad("repeat", "true or false")
+    reviewers = meta.get("reviewers", [])
+    if not isinstance(reviewers, list) or not all(isinstance(r, str) and r for r in reviewers):
+        bad("reviewers", "a list of names and roles")
+        reviewers = []
+
+    texts: dict[s.Lang, s.LessonText] = {}
+    for lang in s.Lang:
+        path = folder / f"{lang}.md"
+        if not path.is_file():
+            report.add(path, 1, "language", f"missing {lang} text")
+            continue
+        text = _load_text(path, s.Lang(lang), s.LessonFormat(fmt) if fmt else None, steps, report)
+        if text is not None:
+            texts[s.Lang(lang)] = text
+    if len(report.problems) > count:
+        return None
+    return s.Lesson(
+        id=lesson_id,  # type: ignore[arg-type]
+        band=s.AgeBand(band),
+        format=s.LessonFormat(fmt),  # type: ignore[arg-type]
+        minutes=minutes,  # type: ignore[arg-type]
+        topic=meta["topic"],
+        block=s.TopicBlock(meta["block"]),
+        order=meta["order"],
+        step_minutes=tuple(steps or ()),
+        quiz=quiz,
+        repeat=bool(repeat),
+        reviewers=tuple(reviewers),
+        texts=texts,
+        folder=folder,
+    )
+
+
+def _split_front_matter(source: str) -> tuple[str, str, int]:
+    """Return (front matter, body, line where the body starts)."""
+    if not source.startswith("---\n"):
+        return "", source, 1
+    end = source.find("\n---\n", 4)
+    if end < 0:
+        return "", source, 1
+    front = source[4:end]
+    return front, source[end + 5 :], front.count("\n") + 3
+
+
+def _load_text(
+    path: Path,
+    lang: s.Lang,
+    fmt: s.LessonFormat | None,
+    steps: list[int] | None,
+    report: _Report,
+) -> s.LessonText | None:
+    source = path.read_text(encoding="utf-8")
+    count = len(report.problems)
+    front_text, body, body_line = _split_front_matter(source)
+    if not front_text:
+        report.add(
+            path, 1, "front matter", "missing; start with --- title, summary, objectives ---"
+        )
+        return None
+    try:
+        front, lines = _yaml_with_lines(front_text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        report.add(path, (mark.line + 2) if mark else 1, "front matter", str(exc).splitlines()[0])
+        return None
+    if not isinstance(front, dict):
+        report.add(path, 1, "front matter", "must be a mapping")
+        return None
+    for unknown in sorted(set(front) - FRONT_FIELDS):
+        report.add(path, lines.get(unknown, 0) + 1, unknown, "unknown field")
+    for field in ("title", "summary"):
+        if not isinstance(front.get(field), str) or not front[field].strip():
+            report.add(path, lines.get(field, 0) + 1, field, "required text")
+    objectives = front.get("objectives")
+    if (
+        not isinstance(objectives, list)
+        or not objectives
+        or not all(isinstance(o, str) and o.strip() for o in objectives)
+    ):
+        report.add(path, lines.get("objectives", 0) + 1, "objectives", "a list of 1 or more aims")
+        objectives = []
+
+    sections: dict[str, tuple[str, int, list[str]]] = {}
+    current: str | None = None
+    for offset, line in enumerate(body.splitlines()):
+        number = body_line + offset
+        heading = HEADING.match(line)
+        if heading:
+            sid = heading.group("id")
+            if sid not in s.SECTION_ORDER:
+                report.add(
+                    path,
+                    number,
+                    "section",
+                    f"unknown section id {{#{sid}}}; use one of " + ", ".join(s.SECTION_ORDER),
+                )
+                current = None
+                continue
+            if sid in sections:
+                report.add(path, number, "section", f"section {{#{sid}}} appears twice")
+            sections[sid] = (heading.group("title"), number, [])
+            current = sid
+            continue
+        if line.startswith("## ") or line.startswith("# "):
+            report.add(path, number, "section", "heading without an id such as {#steps}")
+            continue
+        if current is not None:
+            sections[current][2].append(line)
+        elif line.strip():
+            report.add(path, number, "section", "text before the first section")
+    if fmt is not None:
+        for required in s.REQUIRED_SECTIONS[fmt]:
+            if required not in sections:
+                report.add(
+                    path,
+                    body_line,
+                    f"section {required}",
+                    f"missing (a {fmt} lesson needs " + ", ".join(s.REQUIRED_SECTIONS[fmt]) + ")",
+                )
+
+    rendered: dict[str, s.Section] = {}
+    for sid, (title, line_number, content) in sections.items():
+        markdown_text = "\n".join(content).strip()
+        if not markdown_text:
+            report.add(path, line_number, f"section {sid}", "is empty")
+            continue
+        _check_text(path, line_number, sid, content, report)
+        raw = markdown_to_html(markdown_text)
+        clean = sanitize(raw)
+        if _normalise(raw) != _normalise(clean):
+            report.add(
+                path,
+                line_number,
+                f"section {sid}",
+                "contains HTML that sanitising would remove; write Markdown only",
+            )
+        items: tuple[str, ...] = ()
+        if sid == s.STEPS:
+            items = tuple(sanitize(markdown_to_html(item)) for item in _list_items(content))
+            if steps is not None and len(items) != len(steps):
+                report.add(
+                    path,
+                    line_number,
+                    "section steps",
+                    f"{len(items)} numbered steps, but lesson.yaml step_minutes has {len(steps)}",
+                )
+        rendered[sid] = s.Section(sid, title, clean, items)
+    if len(report.problems) > count:
+        return None
+    ordered = {sid: rendered[sid] for sid in s.SECTION_ORDER if sid in rendered}
+    return s.LessonText(
+        lang=lang,
+        title=front["title"].strip(),
+        summary=front["summary"].strip(),
+        objectives=tuple(o.strip() for o in objectives),
+        sections=ordered,
+    )
+
+
+def _normalise(html_text: str) -> str:
+    # nh3 adds rel/target to links and may reorder attributes; compare text and tags only.
+    html_text = re.sub(r'\s(rel|target)="[^"]*"', "", html_text)
+    return re.sub(r"\s+", " ", html_text).replace(" />", ">").replace("/>", ">").strip()
+
+
+def _list_items(lines: list[str]) -> list[str]:
+    """The top-level numbered items of a Markdown list, each with its continuation lines."""
+    items: list[list[str]] = []
+    for line in lines:
+        if LIST_ITEM.match(line):
+            items.append([LIST_ITEM.sub("", line, count=1)])
+        elif items:
+            items[-1].append(line.strip())
+    return ["\n".join(i).strip() for i in items]
+
+
+def _check_text(path: Path, first: int, sid: str, lines: list[str], report: _Report) -> None:
+    folder = path.parent
+    for offset, line in enumerate(lines, start=1):
+        number = first + offset
+        for match in IMAGE.finditer(line):
+            if not match.group("alt").strip():
+                report.add(path, number, f"section {sid}", "image without alt text")
+            _check_target(folder, match.group("src"), path, number, sid, report)
+        for match in LINK.finditer(line):
+            _check_target(folder, match.group("href"), path, number, sid, report)
+        for match in PLACEHOLDER.finditer(line):
+            if match.group(1) not in s.HELP_PLACEHOLDERS:
+                report.add(
+                    path,
+                    number,
+                    f"section {sid}",
+                    f"unknown placeholder {{{{{match.group(1)}}}}}; use one of "
+                    + ", ".join(s.HELP_PLACEHOLDERS),
+                )
+        stripped = PLACEHOLDER.sub("", line)
+        for match in NUMBER.finditer(stripped):
+            report.add(
+                path,
+                number,
+                f"section {sid}",
+                f"help number {match.group(1)} written in the text; use a placeholder such "
+                "as {{emergency}} so it follows the configuration",
+            )
+
+
+def _check_target(
+    folder: Path, target: str, path: Path, number: int, sid: str, report: _Report
+) -> None:
+    parts = urlsplit(target)
+    if parts.scheme in ("http", "https", "mailto", "tel"):
+        return
+    if parts.scheme or not target:
+        report.add(path, number, f"section {sid}", f"link {target!r} is not allowed")
+        return
+    if not (folder / parts.path).resolve().is_file() or ".." in Path(parts.path).parts:
+        report.add(path, number, f"section {sid}", f"broken link: {target} does not exist")

@@ -1,0 +1,74 @@
+"""Markdown to safe HTML: Python-Markdown, then nh3 (the Ammonia sanitizer)."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+
+import markdown
+import nh3
+
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "img",
+    "blockquote",
+    "h3",
+    "h4",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "hr",
+    "code",
+    "span",
+    "abbr",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "th": {"scope"},
+    "abbr": {"title"},
+}
+URL_SCHEMES = {"http", "https", "mailto", "tel"}
+PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+
+
+def markdown_to_html(text: str) -> str:
+    """Render Markdown without sanitising (the loader compares this with the clean result)."""
+    return markdown.markdown(text, extensions=["sane_lists", "tables"], output_format="html")
+
+
+def sanitize(raw_html: str) -> str:
+    """Keep only harmless HTML; links open safely in a new tab, without a referrer."""
+    return nh3.clean(
+        raw_html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        set_tag_attribute_values={"a": {"target": "_blank"}},
+    )
+
+
+def render(text: str) -> str:
+    """Markdown to sanitised HTML."""
+    return sanitize(markdown_to_html(text))
+
+
+def fill_placeholders(rendered: str, values: Mapping[str, str]) -> str:
+    """Put configured values (help numbers, centre name) in place of ``{{name}}``."""
+    return PLACEHOLDER.sub(
+        lambda m: html.escape(values.get(m.group(1), m.group(0)), quote=False), rendered
+    )

@@ -1,0 +1,174 @@
+"""The content model: lessons in age bands and formats, each with a text per language."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+
+class AgeBand(StrEnum):
+    PRESCHOOL = "preschool"
+    PRIMARY = "primary"
+    BASIC = "basic"
+    UPPER = "upper"
+    TVET = "tvet"
+
+
+class Lang(StrEnum):
+    KK = "kk"
+    RU = "ru"
+    EN = "en"
+
+
+class LessonFormat(StrEnum):
+    MICRO = "micro"  # a 10-minute personal-safety lesson, repeated three times a year
+    THEMATIC = "thematic"  # a 40-45 minute anti-bullying lesson ending in a class rule
+    CONVERSATION = "conversation"  # a guide for a class conversation
+    ACTIVITY = "activity"  # a guide for an activity outside class
+
+
+class TopicBlock(StrEnum):
+    OFFICIAL = "official"  # a block of the official personal-safety programme
+    GOOD_PRACTICE = "good-practice"  # added from evidence-based programmes
+    ANTI_BULLYING = "anti-bullying"  # the KiVa-style anti-bullying programme
+
+
+# Section ids, written in the Markdown as heading attributes: "## Heading {#steps}".
+PREPARATION = "preparation"
+STEPS = "steps"
+SAY = "say"
+ACTIVITY = "activity"
+DISCUSSION = "discussion"
+RULE = "rule"
+HELP = "help"
+SECTION_ORDER = (PREPARATION, STEPS, SAY, ACTIVITY, DISCUSSION, RULE, HELP)
+
+REQUIRED_SECTIONS: Mapping[LessonFormat, tuple[str, ...]] = {
+    LessonFormat.MICRO: (PREPARATION, STEPS, SAY, ACTIVITY, DISCUSSION, HELP),
+    LessonFormat.THEMATIC: (PREPARATION, STEPS, SAY, ACTIVITY, DISCUSSION, RULE, HELP),
+    LessonFormat.CONVERSATION: (PREPARATION, STEPS, SAY, DISCUSSION, HELP),
+    LessonFormat.ACTIVITY: (PREPARATION, STEPS, ACTIVITY, DISCUSSION, HELP),
+}
+# What students see; the rest is the teacher's script.
+STUDENT_SECTIONS = (ACTIVITY, DISCUSSION, RULE, HELP)
+
+MINUTES: Mapping[LessonFormat, tuple[int, int]] = {
+    LessonFormat.MICRO: (10, 10),
+    LessonFormat.THEMATIC: (40, 45),
+    LessonFormat.CONVERSATION: (15, 45),
+    LessonFormat.ACTIVITY: (20, 90),
+}
+
+# Help contacts come from configuration; lessons name them with these placeholders.
+HELP_PLACEHOLDERS = (
+    "contact_centre",
+    "centre_name",
+    "child_line",
+    "emergency",
+    "fire",
+    "police",
+    "ambulance",
+    "gas",
+)
+# Numbers that must never be written into lesson text, so a changed number changes everywhere.
+HARD_CODED_NUMBERS = ("111", "150", "112", "101", "102", "103", "104")
+
+TOPICS = (
+    "emergency-help",
+    "home-and-play-safety",
+    "body-safety",
+    "secrets-and-trusted-adults",
+    "feelings",
+    "inclusion",
+    "water-and-ice",
+    "strangers",
+    "animals",
+    "bullying-basics",
+    "bystanders",
+    "touch-safety",
+    "online-safety",
+    "hidden-bullying",
+    "cyberbullying",
+    "online-risks",
+    "help-seeking",
+    "law-and-responsibility",
+    "respect-and-consent",
+    "fraud-and-money",
+    "digital-footprint",
+    "relationships",
+    "helping-a-friend",
+    "rights-and-duties",
+    "stress",
+    "safe-work",
+    "harassment",
+    "hazing",
+    "gambling-and-drugs",
+    "class-agreement",
+)
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    html: str
+    items: tuple[str, ...] = ()  # list items as HTML, for the steps of presenter mode
+
+
+@dataclass(frozen=True)
+class LessonText:
+    lang: Lang
+    title: str
+    summary: str
+    objectives: tuple[str, ...]
+    sections: Mapping[str, Section]
+
+
+@dataclass(frozen=True)
+class Lesson:
+    id: str
+    band: AgeBand
+    format: LessonFormat
+    minutes: int
+    topic: str
+    block: TopicBlock
+    order: int
+    step_minutes: tuple[int, ...]
+    quiz: str | None
+    repeat: bool
+    reviewers: tuple[str, ...]
+    texts: Mapping[Lang, LessonText]
+    folder: Path = field(compare=False)
+
+    def text(self, lang: str) -> LessonText:
+        """The lesson in ``lang``, or in Russian, then English, when that is missing."""
+        for candidate in (lang, Lang.RU, Lang.EN):
+            if candidate in self.texts:
+                return self.texts[Lang(candidate)]
+        return next(iter(self.texts.values()))
+
+
+@dataclass(frozen=True)
+class Catalog:
+    lessons: tuple[Lesson, ...]
+
+    def get(self, lesson_id: str) -> Lesson | None:
+        return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)
+
+    def select(
+        self,
+        *,
+        band: str | None = None,
+        format: str | None = None,
+        topic: str | None = None,
+    ) -> list[Lesson]:
+        """Lessons matching every filter given, in catalog order."""
+        return [
+            lesson
+            for lesson in self.lessons
+            if (band is None or lesson.band == band)
+            and (format is None or lesson.format == format)
+            and (topic is None or lesson.topic == topic)
+        ]
