@@ -18,6 +18,7 @@ platform_cli = AppGroup("platform", help="Register LTI platforms (Moodle sites) 
 keys_cli = AppGroup("keys", help="The tool's signing keys.")
 demo_cli = AppGroup("demo", help="The built-in demo platform.")
 lti_cli = AppGroup("lti", help="LTI housekeeping.")
+content_cli = AppGroup("content", help="Lessons and quizzes.")
 
 
 @platform_cli.command("add")
@@ -131,6 +132,26 @@ def lti_sweep() -> None:
     click.echo(f"Deleted {DatabaseKeyValueStore().sweep()} expired entries.")
 
 
+@content_cli.command("check")
+def content_check() -> None:
+    """Check every lesson; list all problems as path:line: field: message."""
+    from collections import Counter
+
+    from .content import ContentErrors
+    from .content_catalog import load_from_disk
+
+    try:
+        catalog = load_from_disk()
+    except ContentErrors as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(f"{len(exc.problems)} problem(s) in the content.") from exc
+    counts = Counter((lesson.band.value, lesson.format.value) for lesson in catalog.lessons)
+    click.echo(f"{len(catalog.lessons)} lessons, all in kk, ru and en, no problems.")
+    for (band, fmt), n in sorted(counts.items()):
+        click.echo(f"  {band:<10} {fmt:<13} {n}")
+
+
 def register_cli(app: Flask) -> None:
-    for group in (platform_cli, keys_cli, demo_cli, lti_cli):
+    for group in (platform_cli, keys_cli, demo_cli, lti_cli, content_cli):
         app.cli.add_command(group)

@@ -85,7 +85,7 @@ def quiz_ids(quizzes_dir: Path) -> frozenset[str]:
 
 
 def load_catalog(lessons_dir: Path, *, quizzes: Iterable[str] = ()) -> s.Catalog:
-    """Load every lesson under ``lessons_dir``; raise :class:`ContentErrors` listing all problems."""
+    """Load every lesson under ``lessons_dir``; raise :class:`ContentErrors` with all problems."""
     report = _Report(lessons_dir.parent)
     known_quizzes = frozenset(quizzes)
     lessons: list[s.Lesson] = []
