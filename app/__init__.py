@@ -36,15 +36,19 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from . import i18n, security
     from .auth import load_actor
     from .cli import register_cli
-    from .views import errors, home, lti_views
+    from .help_contacts import text_with_contacts, with_contacts
+    from .views import errors, home, lessons, lti_views
 
     babel.init_app(app, locale_selector=i18n.select_locale)
     app.jinja_env.globals.update(i18n.template_globals())
+    app.jinja_env.filters["contacts"] = with_contacts
+    app.jinja_env.filters["contacts_text"] = text_with_contacts
     app.before_request(load_actor)
     security.init_app(app)
     errors.init_app(app)
     app.register_blueprint(home.bp)
     app.register_blueprint(lti_views.bp)
+    app.register_blueprint(lessons.bp)
     register_cli(app)
 
     if app.config["QADAM_DEMO"]:

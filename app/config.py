@@ -60,10 +60,16 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
             h.strip().lower() for h in get("REGISTRATION_ALLOWED_HOSTS").split(",") if h.strip()
         ),
         "QADAM_TRUSTED_PROXIES": int(get("TRUSTED_PROXIES", "0")),
+        # Where lessons/ and quizzes/ are; the checkout itself unless told otherwise.
+        "QADAM_CONTENT_ROOT": get("CONTENT_ROOT") or str(Path(__file__).resolve().parent.parent),
         "QADAM_HELP_CENTRE_NAME": get("HELP_CENTRE_NAME", "BalaQorgau"),
         "QADAM_HELP_CONTACT_CENTRE": get("HELP_CONTACT_CENTRE", "111"),
         "QADAM_HELP_CHILD_LINE": get("HELP_CHILD_LINE", "150"),
         "QADAM_HELP_EMERGENCY": get("HELP_EMERGENCY", "112"),
+        "QADAM_HELP_FIRE": get("HELP_FIRE", "101"),
+        "QADAM_HELP_POLICE": get("HELP_POLICE", "102"),
+        "QADAM_HELP_AMBULANCE": get("HELP_AMBULANCE", "103"),
+        "QADAM_HELP_GAS": get("HELP_GAS", "104"),
         "SESSION_COOKIE_NAME": "qadam_session",
         "SESSION_COOKIE_SECURE": secure,
         "SESSION_COOKIE_SAMESITE": "None" if secure else "Lax",

@@ -21,6 +21,6 @@ def catalog() -> Catalog:
     """The application's catalog, loaded on first use."""
     loaded = current_app.extensions.get("qadam_catalog")
     if loaded is None:
-        loaded = load_from_disk(Path(current_app.config.get("QADAM_CONTENT_ROOT", ROOT)))
+        loaded = load_from_disk(Path(current_app.config["QADAM_CONTENT_ROOT"]))
         current_app.extensions["qadam_catalog"] = loaded
     return loaded

@@ -19,11 +19,16 @@ class LanguageForm(FlaskForm):
     next = HiddenField(validators=[Length(max=500)])
 
 
-class AddToCourseForm(FlaskForm):
-    title = StringField(
-        _l("Activity name in Moodle"),
-        validators=[
-            DataRequired(message=_l("Give the activity a name.")),
-            Length(max=120, message=_l("Keep the name under 120 characters.")),
-        ],
+class MarkGivenForm(FlaskForm):
+    """Only the CSRF token: the lesson is in the URL."""
+
+
+class ClassBandForm(FlaskForm):
+    band = StringField(
+        _l("Age group of this class"),
+        validators=[AnyOf(["preschool", "primary", "basic", "upper", "tvet"])],
     )
+
+
+class AddToCourseForm(FlaskForm):
+    """The lessons chosen are read from the checkboxes; this carries the CSRF token."""

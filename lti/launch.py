@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,9 @@ KEY_SET_LIFETIME = 6 * 3600
 # A token naming a key we do not know makes us fetch the platform's key set again, at most
 # once in this many seconds per platform, so forged kids cannot make us hammer the platform.
 KEY_REFETCH_COOLDOWN = 60
+# Each process also keeps key sets in memory for a short while, sparing the store a read.
+KEY_SET_MEMORY_LIFETIME = 300
+_key_sets: dict[str, tuple[float, Any]] = {}
 
 
 @dataclass(frozen=True)
@@ -293,10 +297,19 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
         return self
 
     def fetch_public_key(self, key_set_url: str) -> Any:
+        """The platform's key set: from this process's memory, the shared store, or the web."""
+        remembered = _key_sets.get(key_set_url)
+        if remembered is not None and remembered[0] > time.monotonic():
+            return remembered[1]
         cache_key = "key-set-url-" + hashlib.sha256(key_set_url.encode()).hexdigest()
-        cached = self._storage.get_value(cache_key)
-        if cached:
-            return cached
+        key_set = self._storage.get_value(cache_key)
+        if not key_set:
+            key_set = self._download_key_set(key_set_url)
+            self._storage.set_value(cache_key, key_set, KEY_SET_LIFETIME)
+        _key_sets[key_set_url] = (time.monotonic() + KEY_SET_MEMORY_LIFETIME, key_set)
+        return key_set
+
+    def _download_key_set(self, key_set_url: str) -> Any:
         try:
             resp = self._requests_session.get(key_set_url)
             resp.raise_for_status()
@@ -307,11 +320,10 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
             ) from exc
         if not isinstance(key_set, dict) or not isinstance(key_set.get("keys"), list):
             raise LaunchError(LaunchProblem.PLATFORM_KEYS_UNAVAILABLE, f"{key_set_url}: not a JWKS")
-        self._storage.set_value(cache_key, key_set, KEY_SET_LIFETIME)
         return key_set
 
     def _forget_key_set(self, key_set_url: str) -> bool:
-        """Drop the cached key set so it is fetched again; False while cooling down."""
+        """Drop the shared cached key set so it is fetched again; False while cooling down."""
         digest = hashlib.sha256(key_set_url.encode()).hexdigest()
         if self._storage.get_value("key-set-refetch-" + digest):
             return False
@@ -326,12 +338,18 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
         except LtiException as exc:
             problem = str(exc)
         url = registration.get_key_set_url()
-        if url and record.key_set is None and self._forget_key_set(url):
-            registration.set_key_set(None)
-            try:
-                return self.get_public_key()
-            except LtiException as exc:
-                problem = str(exc)
+        if url and record.key_set is None:
+            # Another worker may have fetched the platform's new keys already: look in the
+            # shared store first, then fetch them ourselves (at most once a minute).
+            for refetch in (False, True):
+                if refetch and not self._forget_key_set(url):
+                    break
+                _key_sets.pop(url, None)
+                registration.set_key_set(None)
+                try:
+                    return self.get_public_key()
+                except LtiException as exc:
+                    problem = str(exc)
         raise LaunchError(LaunchProblem.UNKNOWN_KEY, problem)
 
     def _registered(self) -> tuple[Registration, PlatformRecord]:
@@ -437,6 +455,16 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
         return self
 
 
+_session: requests.Session | None = None
+
+
+def _shared_session() -> requests.Session:
+    global _session
+    if _session is None:
+        _session = TimeoutSession()
+    return _session
+
+
 def validate_launch(
     tool_conf: LookupToolConf,
     storage: StoreLaunchDataStorage,
@@ -453,7 +481,7 @@ def validate_launch(
         leeway=leeway,
         launch_lifetime=launch_lifetime,
         login_url=login_url,
-        requests_session=requests_session or TimeoutSession(),
+        requests_session=requests_session or _shared_session(),
     )
     message_launch.validate()
     body = message_launch.get_launch_data()

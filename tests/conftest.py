@@ -17,6 +17,8 @@ from app.extensions import db
 from tests.support.platform_simulator import PlatformSimulator
 
 TOOL_BASE = "http://qadam.test"
+# A small, stable curriculum for the app's tests; tests/content checks the real lessons/.
+CONTENT_ROOT = Path(__file__).resolve().parent / "fixtures" / "content"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -110,6 +112,7 @@ def app_config(database_url: str, instance: Path, **extra: Any) -> dict[str, Any
         "QADAM_BASE_URL": TOOL_BASE,
         "QADAM_DEMO": False,
         "SERVER_NAME": None,
+        "QADAM_CONTENT_ROOT": str(CONTENT_ROOT),
         **extra,
     }
 

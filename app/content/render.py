@@ -67,8 +67,15 @@ def render(text: str) -> str:
     return sanitize(markdown_to_html(text))
 
 
-def fill_placeholders(rendered: str, values: Mapping[str, str]) -> str:
-    """Put configured values (help numbers, centre name) in place of ``{{name}}``."""
-    return PLACEHOLDER.sub(
-        lambda m: html.escape(values.get(m.group(1), m.group(0)), quote=False), rendered
-    )
+def fill_placeholders(text: str, values: Mapping[str, str], *, escape: bool = True) -> str:
+    """Put configured values (help numbers, centre name) in place of ``{{name}}``.
+
+    With ``escape``, the values are HTML-escaped (for sanitised HTML); without, the text is
+    plain and the template escapes it.
+    """
+
+    def value(match: re.Match[str]) -> str:
+        found = values.get(match.group(1), match.group(0))
+        return html.escape(found, quote=False) if escape else found
+
+    return PLACEHOLDER.sub(value, text)

@@ -1,5 +1,6 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
 
+from .lesson_delivery import LessonDelivery
 from .lti_store import LtiStoreEntry
 from .platform import Deployment, Platform
 from .school_class import Membership, Person, SchoolClass
@@ -7,6 +8,7 @@ from .tool_key import ToolKey
 
 __all__ = [
     "Deployment",
+    "LessonDelivery",
     "LtiStoreEntry",
     "Membership",
     "Person",

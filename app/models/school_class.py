@@ -24,6 +24,8 @@ class SchoolClass(db.Model):  # type: ignore[name-defined]
     context_id: Mapped[str] = mapped_column(String(255))
     title: Mapped[str] = mapped_column(String(255), default="")
     label: Mapped[str] = mapped_column(String(100), default="")
+    # The age band the teacher chose for the class (preschool, primary, basic, upper, tvet).
+    band: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_launch_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 

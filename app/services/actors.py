@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lti import Role
@@ -91,55 +92,89 @@ class UnknownRegistration(LookupError):
     """The launch's platform or deployment vanished between validation and recording."""
 
 
-def _get_or_create(model: type[M], lookup: dict[str, object], **values: object) -> M:
-    query = select(model).filter_by(**lookup)
-    found = db.session.scalar(query)
+# A class's and a membership's "last launch" is refreshed at most this often, sparing most
+# launches two writes.
+TOUCH_INTERVAL = timedelta(minutes=10)
+
+
+# Lookups built once (building SQLAlchemy expressions costs more than running them).
+_PERSON = select(Person.id).where(
+    Person.platform_id == bindparam("platform_id"), Person.sub == bindparam("sub")
+)
+_CLASS = select(
+    SchoolClass.id, SchoolClass.title, SchoolClass.label, SchoolClass.last_launch_at
+).where(
+    SchoolClass.platform_id == bindparam("platform_id"),
+    SchoolClass.context_id == bindparam("context_id"),
+)
+_MEMBERSHIP = select(Membership.id, Membership.role, Membership.last_launch_at).where(
+    Membership.person_id == bindparam("person_id"),
+    Membership.school_class_id == bindparam("school_class_id"),
+)
+
+
+def _find_or_add(query: Any, model: type[M], lookup: dict[str, Any], **values: object) -> Any:
+    """The row ``query`` finds for ``lookup``; inserted with ``values`` when missing."""
+    found = db.session.execute(query, lookup).first()
     if found is not None:
         return found
     try:
         with db.session.begin_nested():
-            found = model(**lookup, **values)
-            db.session.add(found)
+            db.session.add(model(**lookup, **values))
     except IntegrityError:
-        # A concurrent launch created it first.
-        found = db.session.scalar(query)
-        if found is None:
-            raise
-    return found
+        pass  # a concurrent launch created it first
+    return db.session.execute(query, lookup).one()
 
 
 def record_launch(launch: Launch, role: ActorRole) -> Actor:
     """Record the person, class and membership of a validated launch in one transaction."""
-    platform = platforms.find_platform(launch.issuer, launch.client_id)
-    if platform is None:
+    registration = platforms.registrations().get(launch.issuer, launch.client_id)
+    if registration is None:
         raise UnknownRegistration(launch.issuer)
-    deployment = platforms.find_deployment(platform, launch.deployment_id)
-    if deployment is None:
+    deployment_pk = registration.deployment_pks.get(launch.deployment_id)
+    if deployment_pk is None:
         raise UnknownRegistration(launch.deployment_id)
+    platform_id = registration.platform_id
     now = utcnow()
-    person = _get_or_create(Person, {"platform_id": platform.id, "sub": launch.sub})
+    person_id = _find_or_add(_PERSON, Person, {"platform_id": platform_id, "sub": launch.sub}).id
     school_class_id = None
     if launch.context is not None:
-        school_class = _get_or_create(
+        title, label = launch.context.title[:255], launch.context.label[:100]
+        school_class = _find_or_add(
+            _CLASS,
             SchoolClass,
-            {"platform_id": platform.id, "context_id": launch.context.id},
-            deployment_id=deployment.id,
+            {"platform_id": platform_id, "context_id": launch.context.id},
+            deployment_id=deployment_pk,
+            title=title,
+            label=label,
+            last_launch_at=now,
         )
-        school_class.title = launch.context.title[:255]
-        school_class.label = launch.context.label[:100]
-        school_class.last_launch_at = now
-        membership = _get_or_create(
-            Membership,
-            {"person_id": person.id, "school_class_id": school_class.id},
-            role=role.value,
-        )
-        membership.role = role.value
-        membership.last_launch_at = now
         school_class_id = school_class.id
+        if (school_class.title, school_class.label) != (title, label) or (
+            school_class.last_launch_at < now - TOUCH_INTERVAL
+        ):
+            db.session.execute(
+                update(SchoolClass)
+                .where(SchoolClass.id == school_class_id)
+                .values(title=title, label=label, last_launch_at=now)
+            )
+        membership = _find_or_add(
+            _MEMBERSHIP,
+            Membership,
+            {"person_id": person_id, "school_class_id": school_class_id},
+            role=role.value,
+            last_launch_at=now,
+        )
+        if membership.role != role.value or membership.last_launch_at < now - TOUCH_INTERVAL:
+            db.session.execute(
+                update(Membership)
+                .where(Membership.id == membership.id)
+                .values(role=role.value, last_launch_at=now)
+            )
     db.session.commit()
     return Actor(
-        person_id=person.id,
-        platform_id=platform.id,
+        person_id=person_id,
+        platform_id=platform_id,
         role=role,
         school_class_id=school_class_id,
         launch_id=launch.launch_id,

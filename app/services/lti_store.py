@@ -1,4 +1,8 @@
-"""The LTI key-value store on the database, shared by every worker process."""
+"""The LTI key-value store on the database, shared by every worker process.
+
+Each operation is one SQL statement (an upsert, a select, a delete that returns what it
+deleted), because a launch makes several of them and they are its main cost.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,7 @@ import itertools
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, delete, select, text
 
 from ..extensions import db
 from ..models import LtiStoreEntry
@@ -15,67 +18,79 @@ from ..models.base import utcnow
 
 DEFAULT_TTL = 24 * 3600
 # Expired entries are swept on every this-many writes in a process.
-SWEEP_EVERY = 200
+SWEEP_EVERY = 500
 _writes = itertools.count(1)
+_table = LtiStoreEntry.__table__
+
+
+# The same upsert on SQLite and PostgreSQL; built once, it is the cheapest write there is.
+_UPSERT = text(
+    "INSERT INTO lti_store_entry (key, value, expires_at) VALUES (:key, :value, :expires_at) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at"
+).bindparams(
+    bindparam("key", type_=_table.c.key.type),
+    bindparam("value", type_=_table.c.value.type),
+    bindparam("expires_at", type_=_table.c.expires_at.type),
+)
+
+
+# Statements built once: building SQLAlchemy expressions costs more than running them here.
+_GET = select(_table.c.value).where(
+    _table.c.key == bindparam("key"), _table.c.expires_at > bindparam("now")
+)
+_TAKE = (
+    delete(_table)
+    .where(_table.c.key == bindparam("key"))
+    .returning(_table.c.value, _table.c.expires_at)
+)
+_DELETE = delete(_table).where(_table.c.key == bindparam("key"))
 
 
 class DatabaseKeyValueStore:
-    """Implements :class:`lti.KeyValueStore` on the ``lti_store_entry`` table."""
+    """Implements :class:`lti.KeyValueStore` on the ``lti_store_entry`` table.
+
+    With ``deferred``, writes join the current transaction and are committed by
+    :meth:`commit` (or by whatever commits next), so a login or a launch costs one commit.
+    """
+
+    def __init__(self, *, deferred: bool = False) -> None:
+        self.deferred = deferred
+
+    def commit(self) -> None:
+        db.session.commit()
+
+    def _done(self) -> None:
+        if not self.deferred:
+            db.session.commit()
 
     def get(self, key: str) -> Any | None:
+        row = db.session.execute(_GET, {"key": key, "now": utcnow()}).first()
+        return None if row is None else row.value
+
+    def set(self, key: str, value: Any, ttl_seconds: int | None) -> None:
+        if next(_writes) % SWEEP_EVERY == 0:
+            self.sweep()
+        expires = utcnow() + timedelta(seconds=ttl_seconds or DEFAULT_TTL)
+        db.session.execute(_UPSERT, {"key": key, "value": value, "expires_at": expires})
+        self._done()
+
+    def take(self, key: str) -> Any | None:
+        # Only the caller whose delete removed the row gets the value: single use, even when
+        # two workers race for the same nonce.
         row = db.session.execute(
-            select(LtiStoreEntry.value, LtiStoreEntry.expires_at).where(LtiStoreEntry.key == key)
+            delete(_table).where(_table.c.key == key).returning(_table.c.value, _table.c.expires_at)
         ).first()
-        db.session.commit()
+        self._done()
         if row is None or row.expires_at <= utcnow():
             return None
         return row.value
 
-    def set(self, key: str, value: Any, ttl_seconds: int | None) -> None:
-        expires = utcnow() + timedelta(seconds=ttl_seconds or DEFAULT_TTL)
-        if next(_writes) % SWEEP_EVERY == 0:
-            self.sweep()
-        entry = db.session.get(LtiStoreEntry, key)
-        if entry is None:
-            db.session.add(LtiStoreEntry(key=key, value=value, expires_at=expires))
-        else:
-            entry.value = value
-            entry.expires_at = expires
-        try:
-            db.session.commit()
-        except IntegrityError:
-            # Another worker wrote the same key first; the later write wins.
-            db.session.rollback()
-            entry = db.session.get(LtiStoreEntry, key)
-            if entry is not None:
-                entry.value = value
-                entry.expires_at = expires
-            db.session.commit()
-
-    def take(self, key: str) -> Any | None:
-        value = self.get(key)
-        if value is None:
-            return None
-        result = db.session.execute(
-            delete(LtiStoreEntry).where(LtiStoreEntry.key == key),
-            execution_options={"synchronize_session": False},
-        )
-        db.session.commit()
-        # Only the caller whose delete removed the row gets the value: single use.
-        return value if result.rowcount == 1 else None  # type: ignore[attr-defined]
-
     def delete(self, key: str) -> None:
-        db.session.execute(
-            delete(LtiStoreEntry).where(LtiStoreEntry.key == key),
-            execution_options={"synchronize_session": False},
-        )
-        db.session.commit()
+        db.session.execute(_DELETE, {"key": key})
+        self._done()
 
     def sweep(self) -> int:
         """Delete expired entries; return how many."""
-        result = db.session.execute(
-            delete(LtiStoreEntry).where(LtiStoreEntry.expires_at <= utcnow()),
-            execution_options={"synchronize_session": False},
-        )
+        result = db.session.execute(delete(_table).where(_table.c.expires_at <= utcnow()))
         db.session.commit()
         return int(result.rowcount)  # type: ignore[attr-defined]

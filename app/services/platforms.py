@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -81,6 +83,7 @@ def save_platform(
             platform.deployments.append(Deployment(deployment_id=deployment_id))
             known.add(deployment_id)
     db.session.commit()
+    registrations().clear()
     return platform
 
 
@@ -132,21 +135,73 @@ def _record(platform: Platform) -> PlatformRecord:
     )
 
 
+@dataclass(frozen=True)
+class Registration:
+    """A platform as launches need it: the LTI record and the database ids."""
+
+    platform_id: int
+    deployment_pks: Mapping[str, int]
+    record: PlatformRecord
+
+
+class RegistrationCache:
+    """Registrations read from the database, kept for a few seconds per process.
+
+    Every launch needs its platform two or three times; registrations change rarely. A
+    change made in this process is seen at once, one made by another worker within ``ttl``.
+    """
+
+    def __init__(self, ttl: float = 30.0) -> None:
+        self.ttl = ttl
+        self._entries: dict[tuple[str, str | None], tuple[float, Registration | None]] = {}
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def get(self, issuer: str, client_id: str | None) -> Registration | None:
+        key = (issuer, client_id)
+        now = time.monotonic()
+        hit = self._entries.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        found = _load_registration(issuer, client_id)
+        self._entries[key] = (now + self.ttl, found)
+        return found
+
+
+def _load_registration(issuer: str, client_id: str | None) -> Registration | None:
+    query = (
+        select(Platform)
+        .options(selectinload(Platform.deployments))
+        .where(Platform.issuer == issuer)
+    )
+    if client_id is not None:
+        query = query.where(Platform.client_id == client_id)
+    found = list(db.session.scalars(query.limit(2)))
+    if len(found) != 1:
+        return None
+    platform = found[0]
+    return Registration(
+        platform_id=platform.id,
+        deployment_pks={d.deployment_id: d.id for d in platform.deployments},
+        record=_record(platform),
+    )
+
+
+def registrations() -> RegistrationCache:
+    """The registration cache of the running application."""
+    cache = current_app.extensions.get("qadam_registrations")
+    if cache is None:
+        cache = current_app.extensions["qadam_registrations"] = RegistrationCache()
+    return cache
+
+
 class DatabaseRegistrationLookup:
     """Implements :class:`lti.RegistrationLookup` on the platform tables."""
 
     def find_platform(self, issuer: str, client_id: str | None) -> PlatformRecord | None:
-        query = (
-            select(Platform)
-            .options(selectinload(Platform.deployments))
-            .where(Platform.issuer == issuer)
-        )
-        if client_id is not None:
-            query = query.where(Platform.client_id == client_id)
-        found = list(db.session.scalars(query.limit(2)))
-        if len(found) != 1:
-            return None
-        return _record(found[0])
+        found = registrations().get(issuer, client_id)
+        return None if found is None else found.record
 
     def issuer_known(self, issuer: str) -> bool:
         return (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import urlsplit
 
 from flask import (
@@ -16,18 +17,23 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 import lti
-from lti import ResourceLinkItem
+from lti import LineItemSpec, ResourceLinkItem
 
 from ..auth import require_role
-from ..forms import AddToCourseForm, LanguageForm
-from ..services import actors
+from ..content_catalog import catalog
+from ..forms import AddToCourseForm, ClassBandForm, LanguageForm
+from ..lesson_labels import BAND_NAMES, FORMAT_NAMES, TOPIC_NAMES
+from ..services import actors, lessons
 from ..services.actors import ActorRole
 from .lti_support import storage, tool_conf, tool_url
 
 bp = Blueprint("home", __name__)
+# The custom launch parameter a deep link sets so that the link opens one lesson.
+LESSON_PARAM = "lesson"
 
 
 def _current_launch() -> lti.Launch:
@@ -72,20 +78,34 @@ def set_language() -> ResponseReturnValue:
 @require_role(ActorRole.TEACHER)
 def teacher() -> ResponseReturnValue:
     launch = _current_launch()
+    school_class = actors.class_for(g.actor.school_class_id)
+    progress = (
+        lessons.class_progress(catalog(), school_class, date.today()) if school_class else None
+    )
     return render_template(
         "home/teacher.html",
-        school_class=actors.class_for(g.actor.school_class_id),
+        school_class=school_class,
         classes=actors.classes_of(g.actor.person_id),
         launch=launch,
+        progress=progress,
+        catalog=catalog(),
+        band_form=ClassBandForm(band=school_class.band if school_class else None),
+        band_names=BAND_NAMES,
+        just_given=catalog().get(request.args.get("given", "")),
     )
 
 
 @bp.get("/student")
 @require_role(ActorRole.STUDENT)
 def student() -> ResponseReturnValue:
-    return render_template(
-        "home/student.html", school_class=actors.class_for(g.actor.school_class_id)
-    )
+    school_class = actors.class_for(g.actor.school_class_id)
+    given_ids: list[str] = []
+    if school_class:
+        for delivery in lessons.deliveries(school_class.id):
+            if delivery.lesson_id not in given_ids:
+                given_ids.append(delivery.lesson_id)
+    given = [lesson for lesson in map(catalog().get, given_ids) if lesson is not None]
+    return render_template("home/student.html", school_class=school_class, given=given)
 
 
 @bp.get("/coordinator")
@@ -102,21 +122,64 @@ def coordinator() -> ResponseReturnValue:
 @require_role(ActorRole.TEACHER, ActorRole.COORDINATOR)
 def add_to_course() -> ResponseReturnValue:
     launch = _current_launch()
-    if launch.deep_linking is None:
+    settings = launch.deep_linking
+    if settings is None:
         abort(404)
-    form = AddToCourseForm(title=launch.deep_linking.title or "Qadam")
-    if form.validate_on_submit():
-        response = lti.deep_linking_response(
-            tool_conf(signing=True),
-            launch,
-            [ResourceLinkItem(url=tool_url("lti.launch"), title=form.title.data.strip())],
-        )
-        return render_template(
-            "lti/autopost.html",
-            action=response.return_url,
-            fields={"JWT": response.jwt},
-            message=_("Returning to Moodle…"),
-        )
-    return render_template("home/add_to_course.html", form=form, launch=launch), (
-        400 if request.method == "POST" else 200
-    )
+    school_class = actors.class_for(g.actor.school_class_id)
+    band = request.values.get("band", school_class.band if school_class else None) or None
+    if band not in (None, *BAND_NAMES):
+        abort(400)
+    lang = str(get_locale())
+    form = AddToCourseForm()
+    error = None
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        chosen = [catalog().get(i) for i in request.form.getlist("lesson")]
+        if any(lesson is None for lesson in chosen):
+            abort(400)
+        picked = [lesson for lesson in chosen if lesson is not None]
+        items = [
+            ResourceLinkItem(
+                url=tool_url("lti.launch"),
+                title=lesson.text(lang).title,
+                custom={LESSON_PARAM: lesson.id},
+                line_item=(
+                    LineItemSpec(
+                        label=lesson.text(lang).title,
+                        score_maximum=100,
+                        resource_id=lesson.id,
+                        tag="quiz",
+                    )
+                    if lesson.quiz
+                    else None
+                ),
+            )
+            for lesson in picked
+        ]
+        if request.form.get("home"):
+            items.insert(0, ResourceLinkItem(url=tool_url("lti.launch"), title="Qadam"))
+        if not items:
+            error = _("Choose at least one lesson.")
+        elif len(items) > 1 and not settings.accept_multiple:
+            error = _("Moodle accepts only one activity here: choose one lesson.")
+        else:
+            response = lti.deep_linking_response(tool_conf(signing=True), launch, items)
+            return render_template(
+                "lti/autopost.html",
+                action=response.return_url,
+                fields={"JWT": response.jwt},
+                message=_("Returning to Moodle…"),
+            )
+    return render_template(
+        "home/add_to_course.html",
+        form=form,
+        lessons=catalog().select(band=band),
+        band=band,
+        band_names=BAND_NAMES,
+        format_names=FORMAT_NAMES,
+        topic_names=TOPIC_NAMES,
+        lang=lang,
+        multiple=settings.accept_multiple,
+        error=error,
+    ), (400 if error else 200)

@@ -24,8 +24,8 @@ def tool_url(endpoint: str, **values: Any) -> str:
     return current_app.config["QADAM_BASE_URL"] + url_for(endpoint, **values)
 
 
-def storage() -> StoreLaunchDataStorage:
-    return StoreLaunchDataStorage(DatabaseKeyValueStore())
+def storage(store: DatabaseKeyValueStore | None = None) -> StoreLaunchDataStorage:
+    return StoreLaunchDataStorage(store or DatabaseKeyValueStore())
 
 
 def tool_conf(*, signing: bool = False) -> LookupToolConf:

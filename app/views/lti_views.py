@@ -22,12 +22,14 @@ import lti
 from lti import LaunchError, LaunchProblem, MessageType, RegistrationError, RegistrationProblem
 
 from ..auth import remember_actor
+from ..content_catalog import catalog
 from ..extensions import csrf
 from ..forms import ConfirmRegistrationForm
 from ..i18n import FALLBACK, normalize_locale
 from ..services import actors, tool_keys
 from ..services.lti_store import DatabaseKeyValueStore
 from ..services.platforms import PlatformSpec, save_platform
+from .home import LESSON_PARAM
 from .lti_support import storage, tool_conf, tool_description, tool_url
 
 bp = Blueprint("lti", __name__)
@@ -53,29 +55,45 @@ class NoRoleForLaunch(Exception):
 def login() -> ResponseReturnValue:
     # Only a secure page inside a frame can lose its cookies; check there, before the redirect.
     in_frame = request.headers.get("Sec-Fetch-Dest") == "iframe" and request.is_secure
-    return lti.oidc_login(
+    store = DatabaseKeyValueStore(deferred=True)
+    response = lti.oidc_login(
         tool_conf(),
-        storage(),
+        storage(store),
         launch_url=tool_url("lti.launch"),
         check_cookies=in_frame,
-        cookie_texts={
-            "main_msg": _("Your browser does not let Qadam keep you signed in inside this page."),
-            "click_msg": _("Open Qadam in a new window"),
-            "loading_msg": _("Loading…"),
-        },
+        cookie_texts=(
+            {
+                "main_msg": _(
+                    "Your browser does not let Qadam keep you signed in inside this page."
+                ),
+                "click_msg": _("Open Qadam in a new window"),
+                "loading_msg": _("Loading…"),
+            }
+            if in_frame
+            else None
+        ),
     )
+    store.commit()
+    return response
 
 
 @bp.route("/lti/launch", methods=["POST"])
 @csrf.exempt
 def launch() -> ResponseReturnValue:
-    validated = lti.validate_launch(
-        tool_conf(),
-        storage(),
-        login_url=tool_url("lti.login"),
-        leeway=current_app.config["QADAM_LTI_LEEWAY"],
-        launch_lifetime=current_app.config["QADAM_LAUNCH_LIFETIME"],
-    )
+    # The nonce taken, the launch saved and the login state dropped are committed with the
+    # launch's record below; a refused launch commits them at once (the nonce stays used).
+    store = DatabaseKeyValueStore(deferred=True)
+    try:
+        validated = lti.validate_launch(
+            tool_conf(),
+            storage(store),
+            login_url=tool_url("lti.login"),
+            leeway=current_app.config["QADAM_LTI_LEEWAY"],
+            launch_lifetime=current_app.config["QADAM_LAUNCH_LIFETIME"],
+        )
+    except LaunchError:
+        store.commit()
+        raise
     locale = normalize_locale(validated.locale) or FALLBACK
     role = actors.classify_roles(
         validated.roles, validated.custom, current_app.config["QADAM_COORDINATOR_CUSTOM_PARAM"]
@@ -99,6 +117,10 @@ def launch() -> ResponseReturnValue:
         if role is actors.ActorRole.STUDENT:
             abort(403)
         return redirect(url_for("home.add_to_course"), code=303)
+    lesson_id = validated.custom.get(LESSON_PARAM, "")
+    if lesson_id and catalog().get(lesson_id) is not None:
+        page = "lessons.student" if role is actors.ActorRole.STUDENT else "lessons.show"
+        return redirect(url_for(page, lesson_id=lesson_id), code=303)
     return redirect(url_for(START_PAGES[role]), code=303)
 
 

@@ -24,9 +24,13 @@ def test_deep_link_response_is_signed_and_verifies(client: Any, platform: Any) -
     response = platform.launch(client, "instructor", message="deep", locale="en")
     assert response.status_code == 303
     assert response.headers["Location"] == "/add-to-course"
-    page = client.get("/add-to-course").get_data(as_text=True)
+    page = client.get("/add-to-course?band=preschool").get_data(as_text=True)
+    assert 'value="preschool-emergency-help"' in page
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    answer = client.post("/add-to-course", data={"csrf_token": token, "title": "Safety lessons 7A"})
+    answer = client.post(
+        "/add-to-course",
+        data={"csrf_token": token, "lesson": ["preschool-emergency-help"], "home": "1"},
+    )
     assert answer.status_code == 200
     action, fields = _form(answer.get_data(as_text=True))
     assert action.startswith("https://moodle.school.example.kz/mod/lti/contentitem_return.php")
@@ -47,19 +51,36 @@ def test_deep_link_response_is_signed_and_verifies(client: Any, platform: Any) -
     )
     assert message["https://purl.imsglobal.org/spec/lti/claim/deployment_id"] == "1"
     assert message["https://purl.imsglobal.org/spec/lti-dl/claim/data"] == "dl-0265643d0af7"
-    [item] = message[CONTENT_ITEMS]
-    assert item["type"] == "ltiResourceLink"
-    assert item["title"] == "Safety lessons 7A"
-    assert item["url"] == "http://qadam.test/lti/launch"
+    home, lesson = message[CONTENT_ITEMS]
+    assert home["type"] == lesson["type"] == "ltiResourceLink"
+    assert home["title"] == "Qadam"
+    assert lesson["title"] == "Who helps when something is wrong"
+    assert lesson["url"] == "http://qadam.test/lti/launch"
+    assert lesson["custom"] == {"lesson": "preschool-emergency-help"}
+    assert "lineItem" not in lesson, "no quiz, no gradebook column"
 
 
-def test_empty_activity_name_is_refused_with_a_message(client: Any, platform: Any) -> None:
+def test_choosing_nothing_is_refused_with_a_message(client: Any, platform: Any) -> None:
     platform.launch(client, "instructor", message="deep", locale="en")
     page = client.get("/add-to-course").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    answer = client.post("/add-to-course", data={"csrf_token": token, "title": "  "})
+    answer = client.post("/add-to-course", data={"csrf_token": token})
     assert answer.status_code == 400
-    assert "Give the activity a name." in answer.get_data(as_text=True)
+    assert "Choose at least one lesson." in answer.get_data(as_text=True)
+    unknown = client.post("/add-to-course", data={"csrf_token": token, "lesson": "no-such"})
+    assert unknown.status_code == 400
+
+
+def test_the_created_link_opens_its_lesson(client: Any, platform: Any) -> None:
+    teacher = platform.launch(client, "instructor", custom={"lesson": "preschool-emergency-help"})
+    assert teacher.headers["Location"] == "/lessons/preschool-emergency-help/"
+    assert "Who helps when something is wrong" in client.get(teacher.headers["Location"]).get_data(
+        as_text=True
+    )
+    student = platform.launch(client, "learner", custom={"lesson": "preschool-emergency-help"})
+    assert student.headers["Location"] == "/lessons/preschool-emergency-help/student"
+    gone = platform.launch(client, "learner", custom={"lesson": "retired-lesson"})
+    assert gone.headers["Location"] == "/student"
 
 
 def test_students_cannot_deep_link(client: Any, platform: Any) -> None:

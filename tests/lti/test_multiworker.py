@@ -10,7 +10,7 @@ import requests
 
 from app import create_app
 from app.extensions import db
-from tests.conftest import app_config
+from tests.conftest import CONTENT_ROOT, app_config
 from tests.support.http_flow import launch_over_http
 from tests.support.platform_simulator import PlatformSimulator
 from tests.support.servers import GunicornServer, free_port
@@ -32,6 +32,7 @@ def shared_setup(database_url_factory: Any, tmp_path: Path, httpserver: Any) -> 
         "QADAM_DATABASE_URL": url,
         "QADAM_SECRET_KEY": "shared-secret-for-both-servers",
         "QADAM_BASE_URL": base,
+        "QADAM_CONTENT_ROOT": str(CONTENT_ROOT),
     }
     return simulator, env, base
 

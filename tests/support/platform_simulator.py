@@ -189,7 +189,7 @@ class PlatformSimulator:
     ) -> str:
         key = key or self.key
         head = {"kid": key.kid, **(headers or {})}
-        return jwt.encode(claims, key.private_pem, algorithm=alg, headers=head)
+        return jwt.encode(claims, key.private, algorithm=alg, headers=head)
 
     # -- the OIDC flow --------------------------------------------------------------------
 
