@@ -101,22 +101,32 @@ def load_catalog(lessons_dir: Path, *, quizzes: Iterable[str] = ()) -> s.Catalog
             continue
         for folder in sorted(p for p in band_dir.iterdir() if p.is_dir()):
             lesson = _load_lesson(folder, band_dir.name, known_quizzes, report)
-            if lesson is None:
-                continue
-            if lesson.id in seen:
+            lesson_id = _declared_id(folder / "lesson.yaml")
+            if lesson_id is not None and lesson_id in seen:
                 report.add(
                     folder / "lesson.yaml",
                     1,
                     "id",
-                    f"duplicate id {lesson.id!r}, also in {seen[lesson.id].parent.name}",
+                    f"duplicate id {lesson_id!r}, also in {seen[lesson_id].parent}",
                 )
                 continue
-            seen[lesson.id] = folder / "lesson.yaml"
-            lessons.append(lesson)
+            if lesson_id is not None:
+                seen[lesson_id] = folder / "lesson.yaml"
+            if lesson is not None:
+                lessons.append(lesson)
     if report.problems:
         raise ContentErrors(report.problems)
     lessons.sort(key=lambda x: (list(s.AgeBand).index(x.band), x.order, x.id))
     return s.Catalog(tuple(lessons))
+
+
+def _declared_id(meta_path: Path) -> str | None:
+    try:
+        meta = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    lesson_id = meta.get("id") if isinstance(meta, dict) else None
+    return lesson_id if isinstance(lesson_id, str) else None
 
 
 def _load_lesson(
@@ -226,7 +236,7 @@ def _split_front_matter(source: str) -> tuple[str, str, int]:
     if end < 0:
         return "", source, 1
     front = source[4:end]
-    return front, source[end + 5 :], front.count("\n") + 3
+    return front, source[end + 5 :], front.count("\n") + 4
 
 
 def _load_text(
@@ -258,6 +268,9 @@ def _load_text(
     for field in ("title", "summary"):
         if not isinstance(front.get(field), str) or not front[field].strip():
             report.add(path, lines.get(field, 0) + 1, field, "required text")
+    for field in ("title", "summary"):
+        if isinstance(front.get(field), str):
+            _check_text(path, lines.get(field, 0), field, [front[field]], report)
     objectives = front.get("objectives")
     if (
         not isinstance(objectives, list)
@@ -266,6 +279,8 @@ def _load_text(
     ):
         report.add(path, lines.get("objectives", 0) + 1, "objectives", "a list of 1 or more aims")
         objectives = []
+    else:
+        _check_text(path, lines.get("objectives", 0), "objectives", objectives, report)
 
     sections: dict[str, tuple[str, int, list[str]]] = {}
     current: str | None = None
@@ -281,7 +296,8 @@ def _load_text(
                     "section",
                     f"unknown section id {{#{sid}}}; use one of " + ", ".join(s.SECTION_ORDER),
                 )
-                current = None
+                current = "ignored"
+                sections.setdefault("ignored", ("", number, []))
                 continue
             if sid in sections:
                 report.add(path, number, "section", f"section {{#{sid}}} appears twice")
@@ -295,6 +311,7 @@ def _load_text(
             sections[current][2].append(line)
         elif line.strip():
             report.add(path, number, "section", "text before the first section")
+    sections.pop("ignored", None)
     if fmt is not None:
         for required in s.REQUIRED_SECTIONS[fmt]:
             if required not in sections:
@@ -311,7 +328,7 @@ def _load_text(
         if not markdown_text:
             report.add(path, line_number, f"section {sid}", "is empty")
             continue
-        _check_text(path, line_number, sid, content, report)
+        _check_text(path, line_number, f"section {sid}", content, report)
         raw = markdown_to_html(markdown_text)
         clean = sanitize(raw)
         if _normalise(raw) != _normalise(clean):
@@ -361,22 +378,23 @@ def _list_items(lines: list[str]) -> list[str]:
     return ["\n".join(i).strip() for i in items]
 
 
-def _check_text(path: Path, first: int, sid: str, lines: list[str], report: _Report) -> None:
+def _check_text(path: Path, first: int, field: str, lines: list[str], report: _Report) -> None:
+    """Check images, links, placeholders and help numbers in lines starting after ``first``."""
     folder = path.parent
     for offset, line in enumerate(lines, start=1):
         number = first + offset
         for match in IMAGE.finditer(line):
             if not match.group("alt").strip():
-                report.add(path, number, f"section {sid}", "image without alt text")
-            _check_target(folder, match.group("src"), path, number, sid, report)
+                report.add(path, number, field, "image without alt text")
+            _check_target(folder, match.group("src"), path, number, field, report)
         for match in LINK.finditer(line):
-            _check_target(folder, match.group("href"), path, number, sid, report)
+            _check_target(folder, match.group("href"), path, number, field, report)
         for match in PLACEHOLDER.finditer(line):
             if match.group(1) not in s.HELP_PLACEHOLDERS:
                 report.add(
                     path,
                     number,
-                    f"section {sid}",
+                    field,
                     f"unknown placeholder {{{{{match.group(1)}}}}}; use one of "
                     + ", ".join(s.HELP_PLACEHOLDERS),
                 )
@@ -385,20 +403,20 @@ def _check_text(path: Path, first: int, sid: str, lines: list[str], report: _Rep
             report.add(
                 path,
                 number,
-                f"section {sid}",
+                field,
                 f"help number {match.group(1)} written in the text; use a placeholder such "
                 "as {{emergency}} so it follows the configuration",
             )
 
 
 def _check_target(
-    folder: Path, target: str, path: Path, number: int, sid: str, report: _Report
+    folder: Path, target: str, path: Path, number: int, field: str, report: _Report
 ) -> None:
     parts = urlsplit(target)
     if parts.scheme in ("http", "https", "mailto", "tel"):
         return
     if parts.scheme or not target:
-        report.add(path, number, f"section {sid}", f"link {target!r} is not allowed")
+        report.add(path, number, field, f"link {target!r} is not allowed")
         return
     if not (folder / parts.path).resolve().is_file() or ".." in Path(parts.path).parts:
-        report.add(path, number, f"section {sid}", f"broken link: {target} does not exist")
+        report.add(path, number, field, f"broken link: {target} does not exist")
