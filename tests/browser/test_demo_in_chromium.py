@@ -41,6 +41,7 @@ PHONE = {"width": 360, "height": 740}
 MAX_TABS_TO_ENGLISH = 5
 BLOCKING_IMPACTS = ("critical", "serious")
 ADD_TO_MOODLE = "main form[method=post] button[type=submit]"
+LESSON = "/lessons/preschool-emergency-help"
 
 expect.set_options(timeout=TIMEOUT_MS)
 
@@ -74,7 +75,7 @@ def base(database_url_factory: Any, tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium (make test does)")
     playwright = sync_playwright().start()
     try:
         chromium = playwright.chromium.launch(
@@ -258,11 +259,13 @@ def _open_demo(page: Page, base: str) -> None:
     page.goto(base + "/demo?lang=en")
 
 
-def _open_after_launch(button: str, lang: str, path: str) -> Callable[[Page, str], None]:
+def _open_after_launch(
+    button: str, lang: str, path: str, lands_on: str | None = None
+) -> Callable[[Page, str], None]:
     def open_page(page: Page, base: str) -> None:
-        launch(page, base, button, lang, path)
+        launch(page, base, button, lang, lands_on or path)
         page.goto(base + path)  # top level, same origin: the session cookie goes along
-        assert page.url == base + path
+        assert page.url.split("#")[0] == base + path
 
     return open_page
 
@@ -289,6 +292,12 @@ AXE_PAGES = {
     "add-to-course": _open_after_launch("#launch-deep", "en", "/add-to-course"),
     "add-to-course-invalid": _open_add_to_course_with_error,
     "error-401": _open_error,
+    "lesson-catalog": _open_after_launch("#launch-teacher", "en", "/lessons", "/teacher"),
+    "lesson-teacher": _open_after_launch("#launch-teacher", "kk", LESSON + "/", "/teacher"),
+    "lesson-presenter": _open_after_launch(
+        "#launch-teacher", "ru", LESSON + "/present", "/teacher"
+    ),
+    "lesson-student": _open_after_launch("#launch-student1", "kk", LESSON + "/student", "/student"),
 }
 
 
@@ -317,10 +326,11 @@ def test_no_serious_accessibility_violations(page: Page, base: str, name: str) -
 # -- 5. page weight and origin ------------------------------------------------------------
 
 
-def test_teacher_page_is_light_and_loads_nothing_from_elsewhere(
-    new_context: Callable[..., BrowserContext], base: str
+@pytest.mark.parametrize("path", ["/teacher", LESSON + "/", LESSON + "/present"])
+def test_pages_are_light_and_load_nothing_from_elsewhere(
+    new_context: Callable[..., BrowserContext], base: str, path: str
 ) -> None:
-    # Sign in through the demo in one context, then load /teacher in a new one with the same
+    # Sign in through the demo in one context, then load the page in a new one with the same
     # cookies and an empty cache: the weight of a first visit.
     launching = new_context()
     launch(launching.new_page(), base, "#launch-teacher", "en", "/teacher")
@@ -330,7 +340,7 @@ def test_teacher_page_is_light_and_loads_nothing_from_elsewhere(
     responses: list[Any] = []
     page.on("request", lambda request: requested.append(request.url))
     page.on("response", lambda response: responses.append(response))
-    document = page.goto(base + "/teacher", wait_until="load")
+    document = page.goto(base + path, wait_until="load")
     assert document is not None
     assert document.status == 200
     page.wait_for_load_state("networkidle")
@@ -343,12 +353,12 @@ def test_teacher_page_is_light_and_loads_nothing_from_elsewhere(
             size = int(response.headers.get("content-length", "0"))
         sizes.append((size, response.status, response.url))
     total = sum(size for size, _status, _url in sizes)
-    print(f"page weight of /teacher: {total} bytes in {len(sizes)} responses")
+    print(f"page weight of {path}: {total} bytes in {len(sizes)} responses")
     for size, status, url in sizes:
         print(f"  {size:>7} {status} {url}")
 
     urls = [url for _size, _status, url in sizes]
-    assert base + "/teacher" in urls
+    assert base + path in urls
     assert any(url.endswith(".css") for url in urls), "the stylesheet was not counted"
     assert total <= MAX_PAGE_BYTES
     foreign = [url for url in requested if not url.startswith(base + "/")]
@@ -367,3 +377,59 @@ def test_student_page_fits_a_phone(new_context: Callable[..., BrowserContext], b
     assert width <= PHONE["width"] + 1, f"the page scrolls sideways: {width}px wide"
     expect(page.locator("footer.help")).to_be_attached()
     expect(page.locator("footer.help")).to_be_visible()
+
+
+# -- 7. lessons ---------------------------------------------------------------------------
+
+
+def test_teacher_opens_a_lesson_and_presents_it_with_the_keyboard(page: Page, base: str) -> None:
+    launch(page, base, "#launch-teacher", "en", "/teacher")
+    page.goto(base + "/lessons")
+    page.locator(f"main a[href^='{LESSON}/']").first.click()
+    page.wait_for_url(f"{base}{LESSON}/**")
+    expect(page.locator("main h1")).to_have_text("Who helps when something is wrong")
+    expect(page.locator("ol.steps > li")).to_have_count(4)
+    page.locator(f"a[href^='{LESSON}/present']").click()
+    page.wait_for_url(f"{base}{LESSON}/present**")
+    slides = page.locator("section.slide")
+    total = slides.count()
+    assert total == 7  # title, four steps, questions, help
+
+    def visible_slide() -> int:
+        shown = [i for i in range(total) if slides.nth(i).is_visible()]
+        assert len(shown) == 1, f"one slide at a time, not {shown}"
+        return shown[0]
+
+    assert visible_slide() == 0
+    page.keyboard.press("ArrowRight")
+    expect(slides.nth(1)).to_be_visible()
+    assert visible_slide() == 1
+    expect(page.locator("[data-counter]")).to_contain_text("2")
+    page.keyboard.press("Space")
+    expect(slides.nth(2)).to_be_visible()
+    page.keyboard.press("ArrowLeft")
+    expect(slides.nth(1)).to_be_visible()
+    page.keyboard.press("End")
+    expect(slides.nth(total - 1)).to_be_visible()
+    expect(page.locator("[data-next]")).to_be_disabled()
+    page.keyboard.press("Home")
+    expect(slides.nth(0)).to_be_visible()
+    # The slides live in the page: going offline changes nothing.
+    page.context.set_offline(True)
+    page.keyboard.press("PageDown")
+    expect(slides.nth(1)).to_be_visible()
+    page.context.set_offline(False)
+
+
+def test_presenter_without_javascript_shows_every_step(
+    new_context: Callable[..., BrowserContext], base: str
+) -> None:
+    launching = new_context()
+    launch(launching.new_page(), base, "#launch-teacher", "en", "/teacher")
+    page = new_context(
+        storage_state=launching.storage_state(), java_script_enabled=False
+    ).new_page()
+    page.goto(base + LESSON + "/present")
+    slides = page.locator("section.slide")
+    for i in range(slides.count()):
+        expect(slides.nth(i)).to_be_visible()
