@@ -18,6 +18,7 @@ run: install translations
 ## make test: set up and run every check: lint, types, architecture, the suite on SQLite
 ## (with the browser tests) and again on a PostgreSQL server it starts itself.
 test: install translations system-packages lint
+	$(BIN)/flask --app app content check
 	$(BIN)/pytest -p no:cacheprovider
 	$(BIN)/pytest -p no:cacheprovider --db=postgresql -m "not browser"
 	$(BIN)/python -m tests.bench.launch_throughput --quick
