@@ -14,6 +14,7 @@ from .launch import (
     ContextInfo,
     DeepLinkingSettings,
     Launch,
+    forget_login_state,
     stored_launch,
     validate_launch,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "ToolKey",
     "deep_linking_response",
     "fetch_platform_configuration",
+    "forget_login_state",
     "generate_signing_key",
     "key_set",
     "oidc_login",

@@ -488,6 +488,20 @@ def validate_launch(
     return launch_from_claims(message_launch.get_launch_id(), body, message_launch.get_client_id())
 
 
+def forget_login_state(response: Any, state: str | None, *, secure: bool) -> None:
+    """Delete the browser's state cookie of a finished launch (pylti1p3 leaves it behind)."""
+    if not state:
+        return
+    response.delete_cookie(
+        "lti1p3-" + state,
+        path="/",
+        secure=secure,
+        httponly=True,
+        samesite="None" if secure else None,
+        partitioned=secure,
+    )
+
+
 def stored_launch(storage: StoreLaunchDataStorage, launch_id: str) -> Launch | None:
     """Return a launch validated earlier (kept server-side), or None once it has expired."""
     body = storage.get_value(launch_id)

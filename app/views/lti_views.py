@@ -116,12 +116,17 @@ def launch() -> ResponseReturnValue:
     if validated.message_type == MessageType.DEEP_LINKING:
         if role is actors.ActorRole.STUDENT:
             abort(403)
-        return redirect(url_for("home.add_to_course"), code=303)
+        response = redirect(url_for("home.add_to_course"), code=303)
+        lti.forget_login_state(response, request.form.get("state"), secure=request.is_secure)
+        return response
     lesson_id = validated.custom.get(LESSON_PARAM, "")
     if lesson_id and catalog().get(lesson_id) is not None:
         page = "lessons.student" if role is actors.ActorRole.STUDENT else "lessons.show"
-        return redirect(url_for(page, lesson_id=lesson_id), code=303)
-    return redirect(url_for(START_PAGES[role]), code=303)
+        response = redirect(url_for(page, lesson_id=lesson_id), code=303)
+    else:
+        response = redirect(url_for(START_PAGES[role]), code=303)
+    lti.forget_login_state(response, request.form.get("state"), secure=request.is_secure)
+    return response
 
 
 @bp.get("/lti/jwks")

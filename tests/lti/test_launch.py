@@ -123,3 +123,9 @@ def test_two_platforms_and_deployments_are_told_apart(
     assert platform.launch(client, "learner").status_code == 303
     platform.deployment_id = "7"  # registered for the other platform only
     assert platform.launch(client, "learner").status_code == 403
+
+
+def test_the_state_cookie_is_removed_after_the_launch(client: Any, platform: Any) -> None:
+    response = platform.launch(client, "learner")
+    assert response.status_code == 303
+    assert [c for c in client._cookies if c[2].startswith("lti1p3-state-")] == []

@@ -90,7 +90,7 @@ def test_unknown_band_duplicate_id_and_missing_quiz(lessons: Path) -> None:
     found = "\n".join(problems(lessons))
     assert "lessons/nursery:1: band: unknown band folder 'nursery'" in found
     assert (
-        "lessons/preschool/emergency-help/lesson.yaml:1: id: duplicate id 'preschool-emergency-help'"
+        "preschool/emergency-help/lesson.yaml:1: id: duplicate id 'preschool-emergency-help'"
         in found
     )
     assert "lesson.yaml:11: quiz: no quiz 'no-such-quiz' in quizzes/quiz/" in found
