@@ -34,7 +34,7 @@ $(STAMP): setup.cfg pyproject.toml
 	touch $@
 
 translations: install
-	$(BIN)/pybabel compile --use-fuzzy -d app/translations -f >/dev/null
+	$(BIN)/pybabel compile -d app/translations >/dev/null
 
 ## Debian packages the tests need: a PostgreSQL server and Chromium for the browser tests.
 system-packages:
@@ -60,7 +60,7 @@ bench: install translations
 ## Extract UI strings and update the kk, ru and en catalogs (then translate the new entries)
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --omit-header --sort-output -o app/translations/messages.pot .
-	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --omit-header
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --width 76
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

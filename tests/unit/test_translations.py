@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.frontend import CommandLineInterface
@@ -14,7 +15,7 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
 @pytest.fixture(scope="module")
-def extracted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def extracted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     pot = tmp_path_factory.mktemp("i18n") / "messages.pot"
     CommandLineInterface().run(
         [
@@ -33,7 +34,8 @@ def extracted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         ]
     )
     with pot.open("rb") as f:
-        found = {str(m.id): str(m.id) for m in read_po(f) if m.id}
+        # Plural entries have a (singular, plural) id; the catalog is keyed by the singular.
+        found = {(m.id[0] if isinstance(m.id, tuple) else m.id): m.id for m in read_po(f) if m.id}
     # Guard against an extraction that silently finds nothing.
     assert "Skip to content" in found
     assert "Open Qadam" in found, "the demo platform's strings are extracted too"
@@ -41,7 +43,7 @@ def extracted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru", "en"])
-def test_every_string_is_translated(extracted: dict[str, str], lang: str) -> None:
+def test_every_string_is_translated(extracted: dict[str, Any], lang: str) -> None:
     with (ROOT / "app" / "translations" / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
         catalog = read_po(f)
     missing = [m for m in extracted if not (catalog.get(m) and catalog.get(m).string)]
@@ -50,7 +52,11 @@ def test_every_string_is_translated(extracted: dict[str, str], lang: str) -> Non
         f"{lang}: untranslated strings (run make messages and translate):\n" + "\n".join(missing)
     )
     assert not fuzzy, f"{lang}: fuzzy translations to review: {fuzzy}"
-    for msgid in extracted:
-        assert set(PLACEHOLDER.findall(catalog.get(msgid).string)) == set(
-            PLACEHOLDER.findall(msgid)
-        ), f"{lang}: placeholders differ in {msgid!r}"
+    for key, msgid in extracted.items():
+        source = " ".join(msgid) if isinstance(msgid, tuple) else msgid
+        translations = catalog.get(key).string
+        for text in translations if isinstance(translations, tuple) else (translations,):
+            assert text, f"{lang}: a plural form of {key!r} is empty"
+            assert set(PLACEHOLDER.findall(text)) == set(PLACEHOLDER.findall(source)), (
+                f"{lang}: placeholders differ in {key!r}"
+            )
