@@ -398,7 +398,8 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
         nonce = self._jwt.get("body", {}).get("nonce")
         if not nonce or not isinstance(nonce, str):
             raise LaunchError(LaunchProblem.MISSING_CLAIM, "no nonce", claim="nonce")
-        if not self._session_service.check_nonce(nonce):
+        issued = self._session.take_login_nonce(self._get_request_param("state"))
+        if issued is None or issued != nonce:
             raise LaunchError(LaunchProblem.REPLAYED, "nonce unknown or already used")
         return self
 
@@ -451,7 +452,6 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
 
     def save_launch_data(self) -> _QadamMessageLaunch:
         self._session_service.save_launch_data(self._launch_id, self._jwt["body"])
-        self._session.forget_state(self._get_request_param("state"))
         return self
 
 

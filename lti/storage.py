@@ -80,7 +80,12 @@ def strip_personal_claims(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class StoreSessionService(SessionService):
-    """pylti1p3's session service with single-use nonces and no personal data kept."""
+    """pylti1p3's session service: one login record per state, single-use, no personal data.
+
+    A login keeps its nonce together with its parameters under the state (one write); the
+    launch takes that record (one delete), so the nonce can be used once only and only with
+    the state it was issued with.
+    """
 
     _storage: StoreLaunchDataStorage
 
@@ -88,23 +93,33 @@ class StoreSessionService(SessionService):
         self._storage = storage
         self.data_storage = storage
         self._launch_data_lifetime = launch_lifetime
+        self._nonce: str | None = None
 
     def set_data_storage(self, data_storage: LaunchDataStorage[Any]) -> None:
         # The storage is fixed at construction; pylti1p3 may call this again.
         return None
 
     def save_nonce(self, nonce: str) -> None:
-        self._storage.set_value(self._get_key("nonce", nonce), True, LOGIN_LIFETIME)
+        # Written with the state's parameters, which pylti1p3 saves next.
+        self._nonce = nonce
 
     def save_state_params(self, state: str, params: dict[str, object]) -> None:
-        self._storage.set_value(self._get_key(state), params, LOGIN_LIFETIME)
+        record = {"params": params, "nonce": self._nonce}
+        self._storage.set_value(self._get_key(state), record, LOGIN_LIFETIME)
+
+    def get_state_params(self, state: str) -> dict[str, Any]:
+        record = self._storage.get_value(self._get_key(state))
+        return record.get("params") or {} if isinstance(record, dict) else {}
+
+    def take_login_nonce(self, state: str) -> str | None:
+        """Remove the login record of ``state``; return its nonce (None if already taken)."""
+        record = self._storage.take_value(self._get_key(state))
+        return record.get("nonce") if isinstance(record, dict) else None
 
     def check_nonce(self, nonce: str) -> bool:
-        # pylti1p3 only checks that the nonce exists; taking it makes it single use.
-        return self._storage.take_value(self._get_key("nonce", nonce)) is not None
-
-    def forget_state(self, state: str) -> None:
-        self._storage.delete_value(self._get_key(state))
+        # A nonce alone proves nothing here: Qadam checks it with its state, in
+        # take_login_nonce(). Refuse, should anything call pylti1p3's check.
+        return False
 
     def save_launch_data(self, key: str, jwt_body: Mapping[str, Any]) -> None:
         super().save_launch_data(key, strip_personal_claims(jwt_body))
