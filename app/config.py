@@ -49,7 +49,8 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
     return {
         "SECRET_KEY": get("SECRET_KEY") or _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A server database may drop idle connections; a SQLite file never does.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
         "QADAM_BASE_URL": base_url,
         "QADAM_DEMO": _flag(get("DEMO")),
         "QADAM_LTI_LEEWAY": int(get("LTI_LEEWAY", "15")),
