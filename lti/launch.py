@@ -182,6 +182,7 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
         self._leeway = leeway
         self._login_url = login_url
         self._login_params: dict[str, Any] = {}
+        self._login_nonce: str | None = None
         self._record: PlatformRecord | None = None
         self.set_public_key_caching(storage, KEY_SET_LIFETIME)
 
@@ -224,7 +225,10 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
         state = self._get_request_param("state")
         if not state:
             raise LaunchError(LaunchProblem.MISSING_STATE, "no state parameter in the launch")
-        self._login_params = self._session_service.get_state_params(state) or {}
+        # The login record is taken now, used or not: a state works for one launch only.
+        record = self._session.take_login(state) or {}
+        self._login_params = record.get("params") or {}
+        self._login_nonce = record.get("nonce")
         cookie = self._cookie_service.get_cookie(state)
         if cookie == state:
             return self
@@ -398,8 +402,7 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
         nonce = self._jwt.get("body", {}).get("nonce")
         if not nonce or not isinstance(nonce, str):
             raise LaunchError(LaunchProblem.MISSING_CLAIM, "no nonce", claim="nonce")
-        issued = self._session.take_login_nonce(self._get_request_param("state"))
-        if issued is None or issued != nonce:
+        if self._login_nonce is None or self._login_nonce != nonce:
             raise LaunchError(LaunchProblem.REPLAYED, "nonce unknown or already used")
         return self
 

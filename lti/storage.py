@@ -107,18 +107,14 @@ class StoreSessionService(SessionService):
         record = {"params": params, "nonce": self._nonce}
         self._storage.set_value(self._get_key(state), record, LOGIN_LIFETIME)
 
-    def get_state_params(self, state: str) -> dict[str, Any]:
-        record = self._storage.get_value(self._get_key(state))
-        return record.get("params") or {} if isinstance(record, dict) else {}
-
-    def take_login_nonce(self, state: str) -> str | None:
-        """Remove the login record of ``state``; return its nonce (None if already taken)."""
+    def take_login(self, state: str) -> dict[str, Any] | None:
+        """Remove the login record of ``state`` and return it (None if unknown or taken)."""
         record = self._storage.take_value(self._get_key(state))
-        return record.get("nonce") if isinstance(record, dict) else None
+        return record if isinstance(record, dict) else None
 
     def check_nonce(self, nonce: str) -> bool:
-        # A nonce alone proves nothing here: Qadam checks it with its state, in
-        # take_login_nonce(). Refuse, should anything call pylti1p3's check.
+        # A nonce alone proves nothing here: Qadam checks it against the login record of its
+        # state (take_login). Refuse, should anything call pylti1p3's check.
         return False
 
     def save_launch_data(self, key: str, jwt_body: Mapping[str, Any]) -> None:

@@ -46,6 +46,11 @@ _TAKE = (
 _DELETE = delete(_table).where(_table.c.key == bindparam("key"))
 
 
+def _connection() -> Any:
+    # The session's own connection and transaction, without the ORM's per-statement work.
+    return db.session.connection()
+
+
 class DatabaseKeyValueStore:
     """Implements :class:`lti.KeyValueStore` on the ``lti_store_entry`` table.
 
@@ -64,29 +69,27 @@ class DatabaseKeyValueStore:
             db.session.commit()
 
     def get(self, key: str) -> Any | None:
-        row = db.session.execute(_GET, {"key": key, "now": utcnow()}).first()
+        row = _connection().execute(_GET, {"key": key, "now": utcnow()}).first()
         return None if row is None else row.value
 
     def set(self, key: str, value: Any, ttl_seconds: int | None) -> None:
         if next(_writes) % SWEEP_EVERY == 0:
             self.sweep()
         expires = utcnow() + timedelta(seconds=ttl_seconds or DEFAULT_TTL)
-        db.session.execute(_UPSERT, {"key": key, "value": value, "expires_at": expires})
+        _connection().execute(_UPSERT, {"key": key, "value": value, "expires_at": expires})
         self._done()
 
     def take(self, key: str) -> Any | None:
         # Only the caller whose delete removed the row gets the value: single use, even when
         # two workers race for the same nonce.
-        row = db.session.execute(
-            delete(_table).where(_table.c.key == key).returning(_table.c.value, _table.c.expires_at)
-        ).first()
+        row = _connection().execute(_TAKE, {"key": key}).first()
         self._done()
         if row is None or row.expires_at <= utcnow():
             return None
         return row.value
 
     def delete(self, key: str) -> None:
-        db.session.execute(_DELETE, {"key": key})
+        _connection().execute(_DELETE, {"key": key})
         self._done()
 
     def sweep(self) -> int:
