@@ -15,13 +15,14 @@ run: install translations
 	$(DEMO_ENV) $(BIN)/flask --app app demo seed
 	$(DEMO_ENV) $(BIN)/flask --app app run --host 127.0.0.1 --port $(PORT)
 
-## make test: set up and run every check: lint, types, architecture, the suite on SQLite
-## (with the browser tests) and again on a PostgreSQL server it starts itself.
+## make test: set up and run every check: lint, types, architecture, the content check, a short
+## benchmark run, the suite on SQLite (with the browser tests) and again on a PostgreSQL server
+## it starts itself.
 test: install translations system-packages lint
 	$(BIN)/flask --app app content check
+	$(BIN)/python -m tests.bench.launch_throughput --quick
 	$(BIN)/pytest -p no:cacheprovider
 	$(BIN)/pytest -p no:cacheprovider --db=postgresql -m "not browser"
-	$(BIN)/python -m tests.bench.launch_throughput --quick
 
 install: $(STAMP)
 
