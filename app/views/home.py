@@ -17,7 +17,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 import lti
@@ -26,9 +25,10 @@ from lti import LineItemSpec, ResourceLinkItem
 from ..auth import require_role
 from ..content_catalog import catalog
 from ..forms import AddToCourseForm, ClassBandForm, LanguageForm
-from ..lesson_labels import BAND_NAMES, FORMAT_NAMES, TOPIC_NAMES
+from ..lesson_labels import BAND_NAMES
 from ..services import actors, lessons
 from ..services.actors import ActorRole
+from .lesson_filters import labels, read_filters
 from .lti_support import storage, tool_conf, tool_url
 
 bp = Blueprint("home", __name__)
@@ -126,10 +126,8 @@ def add_to_course() -> ResponseReturnValue:
     if settings is None:
         abort(404)
     school_class = actors.class_for(g.actor.school_class_id)
-    band = request.values.get("band", school_class.band if school_class else None) or None
-    if band not in (None, *BAND_NAMES):
-        abort(400)
-    lang = str(get_locale())
+    filters = read_filters(school_class.band if school_class else None)
+    lang = filters.lang
     form = AddToCourseForm()
     error = None
     if request.method == "POST":
@@ -174,12 +172,9 @@ def add_to_course() -> ResponseReturnValue:
     return render_template(
         "home/add_to_course.html",
         form=form,
-        lessons=catalog().select(band=band),
-        band=band,
-        band_names=BAND_NAMES,
-        format_names=FORMAT_NAMES,
-        topic_names=TOPIC_NAMES,
-        lang=lang,
+        lessons=catalog().select(**filters.selection()),
+        filters=filters,
+        **labels(),
         multiple=settings.accept_multiple,
         error=error,
     ), (400 if error else 200)

@@ -21,9 +21,9 @@ from ..auth import require_role
 from ..content import AgeBand, Lang, Lesson
 from ..content_catalog import catalog
 from ..forms import ClassBandForm, MarkGivenForm
-from ..lesson_labels import BAND_NAMES, FORMAT_NAMES, TOPIC_NAMES
 from ..services import actors, lessons
 from ..services.actors import ActorRole
+from .lesson_filters import labels, read_filters
 
 bp = Blueprint("lessons", __name__, url_prefix="/lessons")
 STAFF = (ActorRole.TEACHER, ActorRole.COORDINATOR)
@@ -42,29 +42,16 @@ def _lang() -> str:
     return wanted if wanted in set(Lang) else str(get_locale())
 
 
-def _labels() -> dict[str, object]:
-    return {"band_names": BAND_NAMES, "format_names": FORMAT_NAMES, "topic_names": TOPIC_NAMES}
-
-
 @bp.get("")
 @require_role(*STAFF)
 def index() -> ResponseReturnValue:
     school_class = actors.class_for(g.actor.school_class_id)
-    filters = {
-        "band": request.args.get("band", school_class.band if school_class else None) or None,
-        "format": request.args.get("format") or None,
-        "topic": request.args.get("topic") or None,
-    }
-    if filters["band"] not in (None, *BAND_NAMES):
-        abort(400)
-    if filters["format"] not in (None, *FORMAT_NAMES) or filters["topic"] not in (
-        None,
-        *TOPIC_NAMES,
-    ):
-        abort(400)
-    found = catalog().select(**filters)
+    filters = read_filters(school_class.band if school_class else None)
     return render_template(
-        "lessons/catalog.html", lessons=found, filters=filters, lang=_lang(), **_labels()
+        "lessons/catalog.html",
+        lessons=catalog().select(**filters.selection()),
+        filters=filters,
+        **labels(),
     )
 
 
@@ -88,7 +75,7 @@ def show(lesson_id: str) -> ResponseReturnValue:
         school_class=school_class,
         times_given=times_given,
         form=MarkGivenForm(),
-        **_labels(),
+        **labels(),
     )
 
 

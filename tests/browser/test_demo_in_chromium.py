@@ -368,10 +368,13 @@ def test_pages_are_light_and_load_nothing_from_elsewhere(
 # -- 6. phone width -----------------------------------------------------------------------
 
 
-def test_student_page_fits_a_phone(new_context: Callable[..., BrowserContext], base: str) -> None:
+@pytest.mark.parametrize("path", ["/student", LESSON + "/student"])
+def test_student_pages_fit_a_phone(
+    new_context: Callable[..., BrowserContext], base: str, path: str
+) -> None:
     page = new_context(viewport=PHONE).new_page()
     launch(page, base, "#launch-student1", "kk", "/student")
-    page.goto(base + "/student")
+    page.goto(base + path)
     expect(page.locator("main h1")).to_be_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"] + 1, f"the page scrolls sideways: {width}px wide"

@@ -91,3 +91,45 @@ def test_students_cannot_deep_link(client: Any, platform: Any) -> None:
 def test_add_to_course_needs_a_deep_linking_launch(client: Any, platform: Any) -> None:
     platform.launch(client, "instructor", locale="en")
     assert client.get("/add-to-course").status_code == 404
+
+
+def test_picker_filters_by_format_topic_and_language(client: Any, platform: Any) -> None:
+    platform.launch(client, "instructor", message="deep", locale="en")
+    page = client.get("/add-to-course?band=preschool&format=micro&topic=emergency-help&lang=kk")
+    html = page.get_data(as_text=True)
+    assert "Қиын жағдайда кім көмектеседі" in html
+    assert client.get("/add-to-course?topic=fire-drills").status_code == 400
+    empty = client.get("/add-to-course?format=thematic").get_data(as_text=True)
+    assert 'name="lesson"' not in empty
+
+
+def test_a_lesson_with_a_quiz_gets_a_gradebook_column(
+    make_app: Any, httpserver: Any, tmp_path: Any
+) -> None:
+    import shutil
+
+    from tests.conftest import CONTENT_ROOT
+    from tests.support.platform_simulator import PlatformSimulator
+
+    root = tmp_path / "content"
+    shutil.copytree(CONTENT_ROOT, root)
+    meta = root / "lessons" / "preschool" / "emergency-help" / "lesson.yaml"
+    meta.write_text(meta.read_text() + "quiz: emergency-check\n")
+    (root / "quizzes" / "quiz").mkdir(parents=True)
+    (root / "quizzes" / "quiz" / "emergency-check.yaml").write_text("id: emergency-check\n")
+    app = make_app(QADAM_CONTENT_ROOT=str(root))
+    simulator = PlatformSimulator(httpserver, tool_base="http://qadam.test")
+    with app.app_context():
+        simulator.register()
+    client = app.test_client()
+    simulator.launch(client, "instructor", message="deep", locale="en")
+    page = client.get("/add-to-course").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    answer = client.post(
+        "/add-to-course", data={"csrf_token": token, "lesson": "preschool-emergency-help"}
+    )
+    _action, fields = _form(answer.get_data(as_text=True))
+    [item] = jwt.decode(fields["JWT"], options={"verify_signature": False})[CONTENT_ITEMS]
+    assert item["lineItem"]["scoreMaximum"] == 100
+    assert item["lineItem"]["resourceId"] == "preschool-emergency-help"
+    assert item["lineItem"]["label"] == "Who helps when something is wrong"

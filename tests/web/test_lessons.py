@@ -118,3 +118,13 @@ def test_media_is_served_only_from_the_lesson_folder(client: Any, platform: Any)
     platform.launch(client, "learner", locale="en")
     assert client.get(LESSON + "/media/../lesson.yaml").status_code == 404
     assert client.get(LESSON + "/media/nothing.png").status_code == 404
+
+
+def test_lesson_pictures_have_alt_text_and_are_served(client: Any, platform: Any) -> None:
+    platform.launch(client, "learner", locale="en")
+    html = client.get(LESSON + "/student").get_data(as_text=True)
+    assert 'alt="Three cars that come to help' in html
+    assert 'src="media/helpers.svg"' in html  # resolves to LESSON/media/helpers.svg
+    picture = client.get(LESSON + "/media/helpers.svg")
+    assert picture.status_code == 200
+    assert picture.mimetype == "image/svg+xml"
