@@ -33,7 +33,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
 
-    from . import i18n, security
+    from . import i18n, security, static_files
     from .auth import load_actor
     from .cli import register_cli
     from .help_contacts import text_with_contacts, with_contacts
@@ -45,6 +45,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["contacts_text"] = text_with_contacts
     app.before_request(load_actor)
     security.init_app(app)
+    static_files.init_app(app)
     errors.init_app(app)
     app.register_blueprint(home.bp)
     app.register_blueprint(lti_views.bp)

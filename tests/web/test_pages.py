@@ -199,3 +199,13 @@ def test_secure_login_inside_a_frame_checks_cookies_first(make_app: Any, httpser
     # Outside a frame there is no extra round trip.
     direct = client.post("/lti/login", data=simulator.login_params(), base_url="https://qadam.test")
     assert direct.status_code == 302
+
+
+def test_static_files_carry_their_hash_and_are_cached_long(client: Any) -> None:
+    html = client.get("/").get_data(as_text=True)
+    css = re.search(r'href="(/static/css/qadam.css\?v=[0-9a-f]{12})"', html)
+    assert css, "the stylesheet URL carries its content hash"
+    response = client.get(css.group(1))
+    response.close()
+    assert response.status_code == 200
+    assert response.cache_control.max_age == 365 * 24 * 3600
