@@ -134,7 +134,7 @@ def lti_sweep() -> None:
 
 @content_cli.command("check")
 def content_check() -> None:
-    """Check every lesson; list all problems as path:line: field: message."""
+    """Check every lesson and quiz; list all problems as path:line: field: message."""
     from collections import Counter
 
     from .content import ContentErrors
@@ -147,7 +147,12 @@ def content_check() -> None:
             click.echo(str(problem), err=True)
         raise click.ClickException(f"{len(exc.problems)} problem(s) in the content.") from exc
     counts = Counter((lesson.band.value, lesson.format.value) for lesson in catalog.lessons)
-    click.echo(f"{len(catalog.lessons)} lessons, all in kk, ru and en, no problems.")
+    quizzes = catalog.quizzes.values()
+    questions = sum(len(quiz.questions) for quiz in quizzes)
+    click.echo(
+        f"{len(catalog.lessons)} lessons and {len(quizzes)} quizzes ({questions} questions), "
+        "all in kk, ru and en, no problems."
+    )
     for (band, fmt), n in sorted(counts.items()):
         click.echo(f"  {band:<10} {fmt:<13} {n}")
 

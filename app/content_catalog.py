@@ -6,15 +6,15 @@ from pathlib import Path
 
 from flask import current_app
 
-from .content import Catalog, load_catalog
-from .content.loader import quiz_ids
+from .content import Catalog
+from .content.quiz_loader import load_content
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def load_from_disk(root: Path = ROOT) -> Catalog:
-    """Read and check ``lessons/`` (and the quiz ids in ``quizzes/``) under ``root``."""
-    return load_catalog(root / "lessons", quizzes=quiz_ids(root / "quizzes"))
+    """Read and check ``lessons/`` and ``quizzes/`` under ``root``."""
+    return load_content(root)
 
 
 def catalog() -> Catalog:

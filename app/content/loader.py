@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from . import schema as s
+from .quiz_schema import Quiz
 from .render import PLACEHOLDER, markdown_to_html, sanitize
 
 KEBAB = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -55,7 +56,7 @@ class ContentErrors(Exception):
         self.problems = problems
 
 
-class _Report:
+class Report:
     def __init__(self, base: Path) -> None:
         self.base = base
         self.problems: list[ContentProblem] = []
@@ -84,10 +85,39 @@ def quiz_ids(quizzes_dir: Path) -> frozenset[str]:
     return frozenset(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else frozenset()
 
 
-def load_catalog(lessons_dir: Path, *, quizzes: Iterable[str] = ()) -> s.Catalog:
-    """Load every lesson under ``lessons_dir``; raise :class:`ContentErrors` with all problems."""
-    report = _Report(lessons_dir.parent)
-    known_quizzes = frozenset(quizzes)
+def check_plain_text(text: str) -> list[str]:
+    """Problems of a short plain text (a quiz string): HTML, unknown placeholders, numbers."""
+    problems = []
+    if re.search(r"<[a-zA-Z/!]", text):
+        problems.append("HTML is not allowed here; write plain text")
+    for match in PLACEHOLDER.finditer(text):
+        if match.group(1) not in s.HELP_PLACEHOLDERS:
+            problems.append(
+                f"unknown placeholder {{{{{match.group(1)}}}}}; use one of "
+                + ", ".join(s.HELP_PLACEHOLDERS)
+            )
+    for match in NUMBER.finditer(PLACEHOLDER.sub("", text)):
+        problems.append(
+            f"help number {match.group(1)} written in the text; use a placeholder such "
+            "as {{emergency}} so it follows the configuration"
+        )
+    return problems
+
+
+def load_catalog(
+    lessons_dir: Path,
+    *,
+    quizzes: Iterable[str] | Mapping[str, Quiz] = (),
+    broken_quizzes: Iterable[str] = (),
+) -> s.Catalog:
+    """Load every lesson under ``lessons_dir``; raise :class:`ContentErrors` with all problems.
+
+    ``quizzes`` are the quizzes lessons may name: their ids, or the loaded quizzes, which the
+    catalog then carries. ``broken_quizzes`` exist but have problems reported elsewhere.
+    """
+    report = Report(lessons_dir.parent)
+    known_quizzes = frozenset(quizzes) | frozenset(broken_quizzes)
+    loaded_quizzes = dict(quizzes) if isinstance(quizzes, Mapping) else {}
     lessons: list[s.Lesson] = []
     seen: dict[str, Path] = {}
     for band_dir in sorted(p for p in lessons_dir.iterdir() if p.is_dir()):
@@ -114,10 +144,19 @@ def load_catalog(lessons_dir: Path, *, quizzes: Iterable[str] = ()) -> s.Catalog
                 seen[lesson_id] = folder / "lesson.yaml"
             if lesson is not None:
                 lessons.append(lesson)
+    for lesson in lessons:
+        quiz = loaded_quizzes.get(lesson.quiz or "")
+        if quiz is not None and quiz.band != lesson.band:
+            report.add(
+                lesson.folder / "lesson.yaml",
+                1,
+                "quiz",
+                f"quiz {quiz.id!r} is for {quiz.band}, the lesson for {lesson.band}",
+            )
     if report.problems:
         raise ContentErrors(report.problems)
     lessons.sort(key=lambda x: (list(s.AgeBand).index(x.band), x.order, x.id))
-    return s.Catalog(tuple(lessons))
+    return s.Catalog(tuple(lessons), loaded_quizzes)
 
 
 def _declared_id(meta_path: Path) -> str | None:
@@ -130,7 +169,7 @@ def _declared_id(meta_path: Path) -> str | None:
 
 
 def _load_lesson(
-    folder: Path, band: str, quizzes: frozenset[str], report: _Report
+    folder: Path, band: str, quizzes: frozenset[str], report: Report
 ) -> s.Lesson | None:
     meta_path = folder / "lesson.yaml"
     if not meta_path.is_file():
@@ -244,7 +283,7 @@ def _load_text(
     lang: s.Lang,
     fmt: s.LessonFormat | None,
     steps: list[int] | None,
-    report: _Report,
+    report: Report,
 ) -> s.LessonText | None:
     source = path.read_text(encoding="utf-8")
     count = len(report.problems)
@@ -378,7 +417,7 @@ def _list_items(lines: list[str]) -> list[str]:
     return ["\n".join(i).strip() for i in items]
 
 
-def _check_text(path: Path, first: int, field: str, lines: list[str], report: _Report) -> None:
+def _check_text(path: Path, first: int, field: str, lines: list[str], report: Report) -> None:
     """Check images, links, placeholders and help numbers in lines starting after ``first``."""
     folder = path.parent
     for offset, line in enumerate(lines, start=1):
@@ -410,7 +449,7 @@ def _check_text(path: Path, first: int, field: str, lines: list[str], report: _R
 
 
 def _check_target(
-    folder: Path, target: str, path: Path, number: int, field: str, report: _Report
+    folder: Path, target: str, path: Path, number: int, field: str, report: Report
 ) -> None:
     parts = urlsplit(target)
     if parts.scheme in ("http", "https", "mailto", "tel"):

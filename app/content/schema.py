@@ -6,6 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .quiz_schema import Quiz
 
 
 class AgeBand(StrEnum):
@@ -153,6 +157,13 @@ class Lesson:
 @dataclass(frozen=True)
 class Catalog:
     lessons: tuple[Lesson, ...]
+    quizzes: Mapping[str, Quiz] = field(default_factory=dict)
+
+    def quiz(self, quiz_id: str | None) -> Quiz | None:
+        return self.quizzes.get(quiz_id) if quiz_id else None
+
+    def lesson_of_quiz(self, quiz_id: str) -> Lesson | None:
+        return next((lesson for lesson in self.lessons if lesson.quiz == quiz_id), None)
 
     def get(self, lesson_id: str) -> Lesson | None:
         return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)

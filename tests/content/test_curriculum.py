@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from app.content import Catalog, ContentErrors, load_catalog
-from app.content.loader import quiz_ids
+from app.content import Catalog, ContentErrors
+from app.content.quiz_loader import load_content
+from app.content.quiz_schema import QuestionType, QuizAudience
 from app.content.schema import REQUIRED_SECTIONS, STUDENT_SECTIONS, AgeBand, LessonFormat
 from app.services.lessons import ROUNDS, year_plan
 
@@ -29,7 +30,7 @@ SECRECY = {
 @pytest.fixture(scope="module")
 def catalog() -> Catalog:
     try:
-        return load_catalog(ROOT / "lessons", quizzes=quiz_ids(ROOT / "quizzes"))
+        return load_content(ROOT)
     except ContentErrors as exc:  # pragma: no cover - shows every problem at once
         pytest.fail("the curriculum has problems:\n" + str(exc))
 
@@ -118,3 +119,52 @@ def test_year_plan_repeats_every_micro_topic_three_times(catalog: Catalog, band:
     weeks = [slot.week for slot in plan]
     assert weeks == sorted(set(weeks)), "one lesson a week, no clashes"
     assert max(weeks) <= 36, "inside the school year"
+
+
+@pytest.mark.parametrize("band", SCHOOL_BANDS)
+def test_every_lesson_from_grade_one_has_a_student_quiz(catalog: Catalog, band: AgeBand) -> None:
+    for lesson in catalog.select(band=band):
+        quiz = catalog.quiz(lesson.quiz)
+        assert quiz is not None, f"{lesson.id} has no quiz"
+        assert quiz.audience is QuizAudience.STUDENT, quiz.id
+        assert len(quiz.questions) >= 4, f"{quiz.id}: {len(quiz.questions)} questions"
+        kinds = {question.type for question in quiz.questions}
+        assert QuestionType.SCENARIO in kinds, f"{quiz.id}: no 'what would you do?' question"
+
+
+def test_primary_quizzes_have_picture_questions_read_aloud(catalog: Catalog) -> None:
+    for lesson in catalog.select(band=AgeBand.PRIMARY):
+        quiz = catalog.quiz(lesson.quiz)
+        assert quiz is not None
+        assert quiz.read_aloud, quiz.id
+        assert any(q.type is QuestionType.PICTURE for q in quiz.questions), quiz.id
+
+
+def test_preschool_picture_checks_are_run_by_the_teacher(catalog: Catalog) -> None:
+    checks = [catalog.quiz(lesson.quiz) for lesson in catalog.select(band=AgeBand.PRESCHOOL)]
+    present = [quiz for quiz in checks if quiz is not None]
+    assert present, "preschool lessons offer picture checks"
+    for quiz in present:
+        assert quiz.audience is QuizAudience.CLASS, quiz.id
+        assert quiz.read_aloud, quiz.id
+        pictures = [q for q in quiz.questions if q.type is QuestionType.PICTURE]
+        assert len(pictures) >= len(quiz.questions) - 1, quiz.id
+
+
+def test_quizzes_never_promise_secrecy(catalog: Catalog) -> None:
+    for quiz in catalog.quizzes.values():
+        for question in quiz.questions:
+            texts = [question.prompt, question.explanation or {}]
+            texts += [o.feedback or {} for o in question.options] + [
+                o.text for o in question.options
+            ]
+            for text in texts:
+                for lang, pattern in SECRECY.items():
+                    assert not pattern.search(text.get(lang, "")), f"{quiz.id}/{question.id}"
+
+
+def test_every_quiz_belongs_to_a_lesson_of_its_band(catalog: Catalog) -> None:
+    for quiz in catalog.quizzes.values():
+        lesson = catalog.lesson_of_quiz(quiz.id)
+        assert lesson is not None, f"{quiz.id} is not named by any lesson"
+        assert lesson.band == quiz.band
