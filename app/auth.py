@@ -23,6 +23,7 @@ def remember_actor(actor: Actor, launch_locale: str) -> None:
         "role": actor.role.value,
         "class": actor.school_class_id,
         "launch": actor.launch_id,
+        "link": actor.resource_link_pk,
     }
     session["launch_locale"] = launch_locale
 
@@ -38,6 +39,7 @@ def load_actor() -> None:
                 role=ActorRole(data["role"]),
                 school_class_id=data.get("class"),
                 launch_id=str(data["launch"]),
+                resource_link_pk=data.get("link"),
             )
         except (KeyError, TypeError, ValueError):
             session.pop(SESSION_KEY, None)

@@ -5,6 +5,7 @@ the application passes in what it stores (registrations, keys, a key-value store
 back plain values (:class:`Launch`) or a :class:`LaunchError` saying what was wrong.
 """
 
+from .ags import GradeTarget, Score, post_score
 from .claims import AgsScope, MessageType, Role
 from .deep_linking import DeepLinkingResponse, LineItemSpec, ResourceLinkItem, deep_linking_response
 from .errors import LaunchError, LaunchProblem, RegistrationError, RegistrationProblem
@@ -19,6 +20,7 @@ from .launch import (
     validate_launch,
 )
 from .login import oidc_login
+from .nrps import Member, fetch_roster
 from .registration import (
     PlatformConfiguration,
     RegistrationResult,
@@ -26,6 +28,7 @@ from .registration import (
     fetch_platform_configuration,
     register_tool,
 )
+from .services import ServiceError, forget_tokens
 from .storage import KeyValueStore, StoreLaunchDataStorage
 from .tool import LookupToolConf, PlatformRecord, RegistrationLookup, ToolKey
 
@@ -36,12 +39,14 @@ __all__ = [
     "DeepLinkingResponse",
     "DeepLinkingSettings",
     "GeneratedKey",
+    "GradeTarget",
     "KeyValueStore",
     "Launch",
     "LaunchError",
     "LaunchProblem",
     "LineItemSpec",
     "LookupToolConf",
+    "Member",
     "MessageType",
     "PlatformConfiguration",
     "PlatformRecord",
@@ -51,15 +56,20 @@ __all__ = [
     "RegistrationResult",
     "ResourceLinkItem",
     "Role",
+    "Score",
+    "ServiceError",
     "StoreLaunchDataStorage",
     "ToolDescription",
     "ToolKey",
     "deep_linking_response",
     "fetch_platform_configuration",
+    "fetch_roster",
     "forget_login_state",
+    "forget_tokens",
     "generate_signing_key",
     "key_set",
     "oidc_login",
+    "post_score",
     "public_jwk",
     "register_tool",
     "stored_launch",

@@ -131,7 +131,7 @@ def _load_quiz(path: Path, report: Report) -> q.Quiz | None:
         return None
     return q.Quiz(
         id=quiz_id,  # type: ignore[arg-type]
-        band=s.AgeBand(band),
+        band=s.AgeBand(str(band)),
         audience=audience,
         layout=layout,
         attempts=attempts,

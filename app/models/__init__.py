@@ -3,6 +3,7 @@
 from .lesson_delivery import LessonDelivery
 from .lti_store import LtiStoreEntry
 from .platform import Deployment, Platform
+from .quiz import OutboxMessage, QuizAnswer, QuizAttempt, ResourceLink
 from .school_class import Membership, Person, SchoolClass
 from .tool_key import ToolKey
 
@@ -11,8 +12,12 @@ __all__ = [
     "LessonDelivery",
     "LtiStoreEntry",
     "Membership",
+    "OutboxMessage",
     "Person",
     "Platform",
+    "QuizAnswer",
+    "QuizAttempt",
+    "ResourceLink",
     "SchoolClass",
     "ToolKey",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -26,6 +26,8 @@ class SchoolClass(db.Model):  # type: ignore[name-defined]
     label: Mapped[str] = mapped_column(String(100), default="")
     # The age band the teacher chose for the class (preschool, primary, basic, upper, tvet).
     band: Mapped[str | None] = mapped_column(String(20))
+    # The platform's roster service (NRPS) for this class, when its launches offer one.
+    roster_url: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_launch_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 

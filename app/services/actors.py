@@ -16,7 +16,7 @@ from lti import Role
 from ..extensions import db
 from ..models import Membership, Person, SchoolClass
 from ..models.base import utcnow
-from . import platforms
+from . import platforms, resource_links
 
 if TYPE_CHECKING:
     from lti import Launch
@@ -86,6 +86,7 @@ class Actor:
     role: ActorRole
     school_class_id: int | None
     launch_id: str
+    resource_link_pk: int | None = None  # the activity launched, for its gradebook column
 
 
 class UnknownRegistration(LookupError):
@@ -102,7 +103,11 @@ _PERSON = select(Person.id).where(
     Person.platform_id == bindparam("platform_id"), Person.sub == bindparam("sub")
 )
 _CLASS = select(
-    SchoolClass.id, SchoolClass.title, SchoolClass.label, SchoolClass.last_launch_at
+    SchoolClass.id,
+    SchoolClass.title,
+    SchoolClass.label,
+    SchoolClass.last_launch_at,
+    SchoolClass.roster_url,
 ).where(
     SchoolClass.platform_id == bindparam("platform_id"),
     SchoolClass.context_id == bindparam("context_id"),
@@ -126,8 +131,11 @@ def _find_or_add(query: Any, model: type[M], lookup: dict[str, Any], **values: o
     return db.session.execute(query, lookup).one()
 
 
-def record_launch(launch: Launch, role: ActorRole) -> Actor:
-    """Record the person, class and membership of a validated launch in one transaction."""
+def record_launch(launch: Launch, role: ActorRole, lesson_id: str | None = None) -> Actor:
+    """Record the person, class, membership and activity of a launch in one transaction.
+
+    ``lesson_id`` is the lesson the activity opens, if any.
+    """
     registration = platforms.registrations().get(launch.issuer, launch.client_id)
     if registration is None:
         raise UnknownRegistration(launch.issuer)
@@ -138,6 +146,7 @@ def record_launch(launch: Launch, role: ActorRole) -> Actor:
     now = utcnow()
     person_id = _find_or_add(_PERSON, Person, {"platform_id": platform_id, "sub": launch.sub}).id
     school_class_id = None
+    resource_link_pk = None
     if launch.context is not None:
         title, label = launch.context.title[:255], launch.context.label[:100]
         school_class = _find_or_add(
@@ -171,6 +180,9 @@ def record_launch(launch: Launch, role: ActorRole) -> Actor:
                 .where(Membership.id == membership.id)
                 .values(role=role.value, last_launch_at=now)
             )
+        resource_link_pk = resource_links.record_link(
+            school_class_id, school_class.roster_url, launch, lesson_id
+        )
     db.session.commit()
     return Actor(
         person_id=person_id,
@@ -178,6 +190,7 @@ def record_launch(launch: Launch, role: ActorRole) -> Actor:
         role=role,
         school_class_id=school_class_id,
         launch_id=launch.launch_id,
+        resource_link_pk=resource_link_pk,
     )
 
 

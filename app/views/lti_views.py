@@ -100,8 +100,10 @@ def launch() -> ResponseReturnValue:
     )
     if role is None:
         raise NoRoleForLaunch(locale)
+    lesson_id = validated.custom.get(LESSON_PARAM, "")
+    lesson = catalog().get(lesson_id) if lesson_id else None
     try:
-        actor = actors.record_launch(validated, role)
+        actor = actors.record_launch(validated, role, lesson.id if lesson else None)
     except actors.UnknownRegistration as exc:
         # The platform or deployment was removed while the launch was under way.
         raise LaunchError(LaunchProblem.UNKNOWN_DEPLOYMENT, str(exc), locale=locale) from exc
@@ -119,10 +121,9 @@ def launch() -> ResponseReturnValue:
         response = redirect(url_for("home.add_to_course"), code=303)
         lti.forget_login_state(response, request.form.get("state"), secure=request.is_secure)
         return response
-    lesson_id = validated.custom.get(LESSON_PARAM, "")
-    if lesson_id and catalog().get(lesson_id) is not None:
+    if lesson is not None:
         page = "lessons.student" if role is actors.ActorRole.STUDENT else "lessons.show"
-        response = redirect(url_for(page, lesson_id=lesson_id), code=303)
+        response = redirect(url_for(page, lesson_id=lesson.id), code=303)
     else:
         response = redirect(url_for(START_PAGES[role]), code=303)
     lti.forget_login_state(response, request.form.get("state"), secure=request.is_secure)
