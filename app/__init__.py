@@ -36,13 +36,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from . import i18n, security, static_files
     from .auth import load_actor
     from .cli import register_cli
-    from .help_contacts import text_with_contacts, with_contacts
-    from .views import errors, home, lessons, lti_views
+    from .help_contacts import localized_with_contacts, text_with_contacts, with_contacts
+    from .outbox_worker import init_app as init_outbox_worker
+    from .services.scoring import score_question
+    from .views import errors, home, lessons, lti_views, quizzes
 
     babel.init_app(app, locale_selector=i18n.select_locale)
     app.jinja_env.globals.update(i18n.template_globals())
     app.jinja_env.filters["contacts"] = with_contacts
     app.jinja_env.filters["contacts_text"] = text_with_contacts
+    app.jinja_env.filters["loc"] = localized_with_contacts
+    app.jinja_env.globals.update(score_question=score_question, zip=zip)
     app.before_request(load_actor)
     security.init_app(app)
     static_files.init_app(app)
@@ -50,6 +54,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(home.bp)
     app.register_blueprint(lti_views.bp)
     app.register_blueprint(lessons.bp)
+    app.register_blueprint(quizzes.bp)
+    init_outbox_worker(app)
     register_cli(app)
 
     if app.config["QADAM_DEMO"]:

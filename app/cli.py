@@ -19,6 +19,70 @@ keys_cli = AppGroup("keys", help="The tool's signing keys.")
 demo_cli = AppGroup("demo", help="The built-in demo platform.")
 lti_cli = AppGroup("lti", help="LTI housekeeping.")
 content_cli = AppGroup("content", help="Lessons and quizzes.")
+outbox_cli = AppGroup("outbox", help="Scores waiting to reach the platforms' gradebooks.")
+
+
+@outbox_cli.command("drain")
+def outbox_drain() -> None:
+    """Deliver every message that is due now, once (for cron or by hand)."""
+    from .services import delivery
+    from .views.lti_support import tool_conf
+
+    report = delivery.drain_outbox(tool_conf(signing=True))
+    click.echo(f"{report}; {delivery.pending_count()} waiting.")
+
+
+@outbox_cli.command("work")
+@click.option("--interval", default=15.0, show_default=True, help="Seconds between passes.")
+def outbox_work(interval: float) -> None:
+    """Deliver messages as they become due, until stopped (when web workers do not)."""
+    import time
+
+    from .extensions import db
+    from .services import delivery
+    from .views.lti_support import tool_conf
+
+    while True:
+        report = delivery.drain_outbox(tool_conf(signing=True))
+        if report.delivered or report.retrying or report.dead:
+            click.echo(str(report))
+        db.session.remove()
+        time.sleep(interval)
+
+
+@outbox_cli.command("list")
+@click.option(
+    "--status", type=click.Choice(["pending", "delivered", "dead"]), help="Only these messages."
+)
+def outbox_list(status: str | None) -> None:
+    """List messages, newest first, with their tries and the last error."""
+    from .services import delivery
+
+    found = delivery.messages(status)
+    if not found:
+        click.echo("No messages.")
+    for m in found:
+        when = m.delivered_at or m.next_try_at
+        click.echo(
+            f"{m.id:>6}  {m.status:<9} {m.kind:<10} tries {m.tries:<3} "
+            f"{'delivered' if m.delivered_at else 'next try'} {when:%Y-%m-%d %H:%M:%S}  "
+            f"user {m.payload.get('user_id', '?')} score {m.payload.get('score_given', '?')}"
+        )
+        if m.last_error:
+            click.echo(f"        {m.last_error}")
+
+
+@outbox_cli.command("replay")
+@click.argument("message_ids", nargs=-1, type=int)
+@click.option("--all-dead", is_flag=True, help="Replay every dead message.")
+def outbox_replay(message_ids: tuple[int, ...], all_dead: bool) -> None:
+    """Queue dead messages again, after the cause is fixed."""
+    from .services import delivery
+
+    if not message_ids and not all_dead:
+        raise click.UsageError("Name the messages to replay, or give --all-dead.")
+    count = delivery.replay(None if all_dead else message_ids)
+    click.echo(f"{count} message(s) queued again.")
 
 
 @platform_cli.command("add")
@@ -158,5 +222,5 @@ def content_check() -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for group in (platform_cli, keys_cli, demo_cli, lti_cli, content_cli):
+    for group in (platform_cli, keys_cli, demo_cli, lti_cli, content_cli, outbox_cli):
         app.cli.add_command(group)

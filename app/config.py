@@ -61,6 +61,9 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
             h.strip().lower() for h in get("REGISTRATION_ALLOWED_HOSTS").split(",") if h.strip()
         ),
         "QADAM_TRUSTED_PROXIES": int(get("TRUSTED_PROXIES", "0")),
+        # Deliver queued scores from a thread in each web process (off: run `flask outbox work`).
+        "QADAM_OUTBOX_WORKER": _flag(get("OUTBOX_WORKER", "1")),
+        "QADAM_OUTBOX_INTERVAL": float(get("OUTBOX_INTERVAL", "15")),
         # Where lessons/ and quizzes/ are; the checkout itself unless told otherwise.
         "QADAM_CONTENT_ROOT": get("CONTENT_ROOT") or str(Path(__file__).resolve().parent.parent),
         "QADAM_HELP_CENTRE_NAME": get("HELP_CENTRE_NAME", "BalaQorgau"),

@@ -32,3 +32,7 @@ class ClassBandForm(FlaskForm):
 
 class AddToCourseForm(FlaskForm):
     """The lessons chosen are read from the checkboxes; this carries the CSRF token."""
+
+
+class QuizActionForm(FlaskForm):
+    """Quiz pages' forms: the chosen options are read from the request; this is the token."""

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import current_app
+from flask_babel import get_locale
 from markupsafe import Markup
 
+from .content.quiz_schema import pick
 from .content.render import fill_placeholders
 
 _CONFIG_KEYS = {
@@ -31,3 +35,8 @@ def with_contacts(lesson_html: str) -> Markup:
 def text_with_contacts(plain: str) -> str:
     """Plain text (titles, objectives) with the help numbers filled in; escaped by Jinja."""
     return fill_placeholders(plain, help_values(), escape=False)
+
+
+def localized_with_contacts(text: Mapping[str, str] | None) -> str:
+    """A ``{kk, ru, en}`` text in the page's language, help numbers filled in (plain text)."""
+    return text_with_contacts(pick(text, str(get_locale())))
