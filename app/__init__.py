@@ -36,6 +36,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from . import i18n, security, static_files
     from .auth import load_actor
     from .cli import register_cli
+    from .content_catalog import catalog
     from .help_contacts import localized_with_contacts, text_with_contacts, with_contacts
     from .outbox_worker import init_app as init_outbox_worker
     from .services.scoring import score_question
@@ -46,7 +47,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["contacts"] = with_contacts
     app.jinja_env.filters["contacts_text"] = text_with_contacts
     app.jinja_env.filters["loc"] = localized_with_contacts
-    app.jinja_env.globals.update(score_question=score_question, zip=zip)
+    app.jinja_env.globals.update(
+        score_question=score_question, zip=zip, catalog_quiz=lambda i: catalog().quiz(i)
+    )
     app.before_request(load_actor)
     security.init_app(app)
     static_files.init_app(app)

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 
 from .. import claims as c
 from ..keys import GeneratedKey, generate_signing_key, key_set, public_jwk
+from .services import add_service_routes
 from .users import COURSE_ID, COURSE_LABEL, demo_users
 
 LANGS = ("kk", "ru", "en")
@@ -33,6 +34,8 @@ class DemoSettings:
     tool_launch_url: str
     tool_jwks_url: str
     coordinator_param: str
+    # The lesson of the demo course's quiz activity (custom parameter lesson=…).
+    quiz_lesson: str = "basic-cyberbullying-what-to-do"
 
 
 def load_key(path: Path) -> GeneratedKey:
@@ -71,19 +74,33 @@ def create_blueprint(settings: DemoSettings) -> Blueprint:
     bp = Blueprint("demo", __name__, template_folder="templates")
     users = demo_users(settings.coordinator_param)
     key = load_key(settings.key_path)
+    add_service_routes(
+        bp,
+        issuer=settings.issuer,
+        client_id=settings.client_id,
+        tool_jwks_url=settings.tool_jwks_url,
+        users=users,
+    )
 
     @bp.get("")
     def index() -> ResponseReturnValue:
         lang = _lang(request.args.get("lang"))
         with force_locale(lang):
-            return render_template("demo/index.html", users=users, lang=lang, langs=LANGS)
+            return render_template(
+                "demo/index.html",
+                users=users,
+                lang=lang,
+                langs=LANGS,
+                quiz_lesson=settings.quiz_lesson,
+            )
 
     @bp.get("/start/<user_key>")
     def start(user_key: str) -> ResponseReturnValue:
         """Like Moodle's launch.php: post a third-party login initiation to the tool."""
         user = users.get(user_key) or abort(404)
         lang = _lang(request.args.get("lang"))
-        kind = "deep" if request.args.get("kind") == "deep" else "resource"
+        kind = request.args.get("kind")
+        kind = kind if kind in ("deep", "quiz") else "resource"
         fields = {
             "iss": settings.issuer,
             "target_link_uri": settings.tool_launch_url,
@@ -204,5 +221,25 @@ def _claims(settings: DemoSettings, user: Any, kind: str, lang: str, nonce: str)
             "data": "demo-" + uuid.uuid4().hex[:8],
         }
     else:
-        body[c.RESOURCE_LINK] = {"id": "demo-link-1", "title": "Qadam"}
+        quiz = kind == "quiz"
+        body[c.RESOURCE_LINK] = (
+            {"id": "demo-link-quiz", "title": _("Quiz: cyberbullying")}
+            if quiz
+            else {"id": "demo-link-1", "title": "Qadam"}
+        )
+        if quiz:
+            body[c.CUSTOM] = {**body[c.CUSTOM], "lesson": settings.quiz_lesson}
+        body[c.AGS_ENDPOINT] = {
+            "scope": [
+                c.AgsScope.LINEITEM.value,
+                c.AgsScope.LINEITEM_READONLY.value,
+                c.AgsScope.RESULT_READONLY.value,
+                c.AgsScope.SCORE.value,
+            ],
+            "lineitems": f"{settings.issuer}/lineitems",
+        }
+        body[c.NRPS_SERVICE] = {
+            "context_memberships_url": f"{settings.issuer}/memberships",
+            "service_versions": ["2.0"],
+        }
     return body
