@@ -37,11 +37,14 @@ class OutboxWorker:
             self.drain_once()
 
     def drain_once(self) -> None:
+        from .models.base import utcnow
         from .services import delivery
         from .views.lti_support import tool_conf
 
         with self.app.app_context():
             try:
+                if not delivery.due_ids(utcnow(), limit=1):
+                    return
                 report = delivery.drain_outbox(tool_conf(signing=True))
                 if report.delivered or report.retrying or report.dead:
                     self.app.logger.info("outbox: %s", report)

@@ -113,6 +113,8 @@ def app_config(database_url: str, instance: Path, **extra: Any) -> dict[str, Any
         "QADAM_DEMO": False,
         "SERVER_NAME": None,
         "QADAM_CONTENT_ROOT": str(CONTENT_ROOT),
+        # Tests deliver the outbox themselves, when they choose to.
+        "QADAM_OUTBOX_WORKER": False,
         **extra,
     }
 

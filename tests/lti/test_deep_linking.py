@@ -114,9 +114,7 @@ def test_a_lesson_with_a_quiz_gets_a_gradebook_column(
     root = tmp_path / "content"
     shutil.copytree(CONTENT_ROOT, root)
     meta = root / "lessons" / "preschool" / "emergency-help" / "lesson.yaml"
-    meta.write_text(meta.read_text() + "quiz: emergency-check\n")
-    (root / "quizzes" / "quiz").mkdir(parents=True)
-    (root / "quizzes" / "quiz" / "emergency-check.yaml").write_text("id: emergency-check\n")
+    meta.write_text(meta.read_text() + "quiz: emergency-quiz\n")
     app = make_app(QADAM_CONTENT_ROOT=str(root))
     simulator = PlatformSimulator(httpserver, tool_base="http://qadam.test")
     with app.app_context():

@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwcrypto.jwk import JWK
 
+from .platform_services import PlatformServices
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "moodle"
 ISSUER = "https://moodle.school.example.kz"
 CLIENT_ID = "a1B2c3D4e5F6g7H"
@@ -30,6 +32,14 @@ ROLES = "https://purl.imsglobal.org/spec/lti/claim/roles"
 PRESENTATION = "https://purl.imsglobal.org/spec/lti/claim/launch_presentation"
 CUSTOM = "https://purl.imsglobal.org/spec/lti/claim/custom"
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
+RESOURCE_LINK = "https://purl.imsglobal.org/spec/lti/claim/resource_link"
+AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+
+
+def _no_tool_jwks() -> dict[str, Any]:
+    raise AssertionError("give the simulator tool_jwks to use its services")
+
 
 ROLE_SETS = {
     "instructor": [LIS + "membership#Instructor"],
@@ -81,6 +91,7 @@ class PlatformSimulator:
         client_id: str = CLIENT_ID,
         deployment_id: str = DEPLOYMENT_ID,
         tool_base: str = "http://qadam.test",
+        tool_jwks: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self.httpserver = httpserver
         self.issuer = issuer
@@ -91,6 +102,12 @@ class PlatformSimulator:
         self.jwks_path = f"/{uuid.uuid4().hex[:8]}/mod/lti/certs.php"
         self.jwks_fetches = 0
         httpserver.expect_request(self.jwks_path).respond_with_handler(self._serve_jwks)
+        self.services = PlatformServices(
+            httpserver,
+            prefix=self.jwks_path.split("/mod/")[0],
+            client_id=client_id,
+            tool_jwks=tool_jwks or _no_tool_jwks,
+        )
 
     # -- the platform's public side ------------------------------------------------------
 
@@ -108,7 +125,7 @@ class PlatformSimulator:
 
     @property
     def token_url(self) -> str:
-        return self.issuer + "/mod/lti/token.php"
+        return self.services.token_url
 
     def _serve_jwks(self, request: Any) -> Any:
         from werkzeug import Response
@@ -150,7 +167,11 @@ class PlatformSimulator:
         message: str = "resource",
         sub: str | None = None,
         custom: dict[str, str] | None = None,
+        ags: str | None = "lineitems",
+        resource_link: str | None = None,
     ) -> dict[str, Any]:
+        """Moodle's claims; ``ags`` is "lineitem" (the link has a gradebook column),
+        "lineitems" (the tool may create one) or None (no grading service)."""
         sample = (
             "deep_linking_request_claims"
             if message == "deep"
@@ -177,6 +198,22 @@ class PlatformSimulator:
             body["sub"] = sub
         if custom is not None:
             body[CUSTOM] = custom
+        if resource_link is not None:
+            body[RESOURCE_LINK] = {"id": resource_link, "title": "Quiz"}
+        if message != "deep":
+            if ags is None:
+                body.pop(AGS, None)
+            else:
+                body[AGS] = {
+                    "scope": list(body[AGS]["scope"]),
+                    "lineitems": self.services.lineitems_url,
+                }
+                if ags == "lineitem":
+                    body[AGS]["lineitem"] = self.services.lineitem_url(1)
+            body[NRPS] = {
+                "context_memberships_url": self.services.memberships_url,
+                "service_versions": ["1.0", "2.0"],
+            }
         return body
 
     def sign(
@@ -226,13 +263,22 @@ class PlatformSimulator:
         state: str | None = None,
         sub: str | None = None,
         custom: dict[str, str] | None = None,
+        ags: str | None = "lineitems",
+        resource_link: str | None = None,
     ) -> Any:
         """Run login and launch; return the tool's answer to the launch POST."""
         auth = self.auth_request(self.login(client))
         assert auth["redirect_uri"] == self.tool_base + "/lti/launch"
         assert auth["client_id"] == self.client_id
         claims = self.claims(
-            role, nonce=auth["nonce"], locale=locale, message=message, sub=sub, custom=custom
+            role,
+            nonce=auth["nonce"],
+            locale=locale,
+            message=message,
+            sub=sub,
+            custom=custom,
+            ags=ags,
+            resource_link=resource_link,
         )
         if mutate is not None:
             mutate(claims)
