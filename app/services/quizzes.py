@@ -210,6 +210,20 @@ def save_answer(
     return points
 
 
+def move_to(attempt_id: int, person_id: int, position: int) -> None:
+    """Remember the question on screen, so a resumed attempt opens there."""
+    db.session.execute(
+        update(QuizAttempt)
+        .where(
+            QuizAttempt.id == attempt_id,
+            QuizAttempt.person_id == person_id,
+            QuizAttempt.submitted_at.is_(None),
+        )
+        .values(position=position)
+    )
+    db.session.commit()
+
+
 def submit(quiz: Quiz, attempt_id: int, person_id: int, *, label: str) -> QuizAttempt:
     """Finish an attempt: score it and, when its activity has a gradebook, queue the score.
 

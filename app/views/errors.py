@@ -16,6 +16,7 @@ from lti import LaunchError, LaunchProblem, RegistrationError
 from ..i18n import normalize_locale
 from .lti_messages import launch_problem_message, registration_problem_message
 from .lti_views import NoRoleForLaunch
+from .problems import PlainProblem
 
 
 def _page(title: str, message: str, status: int, **extra: object) -> ResponseReturnValue:
@@ -43,6 +44,7 @@ def _http_message(code: int) -> tuple[str, str]:
             _("Open Qadam from your course"),
             _("This address only works when Moodle opens Qadam. Go back to your course."),
         ),
+        409: (_("Not possible now"), _("This cannot be done in the current state.")),
         413: (_("Too large"), _("What was sent is too large. Send something smaller.")),
     }
     return messages.get(
@@ -101,6 +103,10 @@ def handle_csrf(error: CSRFError) -> ResponseReturnValue:
     )
 
 
+def handle_plain_problem(error: PlainProblem) -> ResponseReturnValue:
+    return _page(_http_message(error.status)[0], error.message, error.status)
+
+
 def handle_http(error: HTTPException) -> ResponseReturnValue:
     code = error.code or 500
     title, message = _http_message(code)
@@ -124,5 +130,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(RegistrationError, handle_registration_error)
     app.register_error_handler(NoRoleForLaunch, handle_no_role)
     app.register_error_handler(CSRFError, handle_csrf)
+    app.register_error_handler(PlainProblem, handle_plain_problem)
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(Exception, handle_unexpected)

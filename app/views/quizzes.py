@@ -33,6 +33,7 @@ from ..services import actors, quiz_results, quizzes, resource_links
 from ..services.actors import ActorRole
 from ..services.scoring import counted_score
 from .lti_support import tool_conf
+from .problems import PlainProblem
 
 bp = Blueprint("quizzes", __name__, url_prefix="/quizzes")
 STAFF = (ActorRole.TEACHER, ActorRole.COORDINATOR)
@@ -64,7 +65,7 @@ def problem_message(reason: str) -> str:
 
 def _class_id() -> int:
     if g.actor.school_class_id is None:
-        abort(400, problem_message("no-class"))
+        raise PlainProblem(400, problem_message("no-class"))
     return int(g.actor.school_class_id)
 
 
@@ -114,7 +115,7 @@ def again(quiz_id: str) -> ResponseReturnValue:
     try:
         quizzes.open_attempt(quiz, g.actor.person_id, _class_id(), g.actor.resource_link_pk)
     except quizzes.NoAttemptsLeft:
-        abort(409, problem_message("no-attempts-left"))
+        raise PlainProblem(409, problem_message("no-attempts-left")) from None
     return redirect(url_for("quizzes.take", quiz_id=quiz.id, q=0), code=303)
 
 
@@ -161,10 +162,9 @@ def answer(quiz_id: str, attempt_id: int) -> ResponseReturnValue:
     if action == "finish":
         return finish(quiz_id, attempt_id)
     target = position or 0
-    if action == "next":
-        target += 1
-    elif action == "previous":
-        target -= 1
+    if action in ("next", "previous"):
+        target = min(max(target + (1 if action == "next" else -1), 0), len(quiz.questions) - 1)
+        quizzes.move_to(attempt_id, g.actor.person_id, target)
     anchor = f"question-{check_id}" if check_id else None
     return redirect(url_for("quizzes.take", quiz_id=quiz.id, q=target, _anchor=anchor), code=303)
 
@@ -180,7 +180,7 @@ def finish(quiz_id: str, attempt_id: int) -> ResponseReturnValue:
             quiz, attempt_id, g.actor.person_id, label=quizzes.quiz_label(quiz, _lang())
         )
     except quizzes.QuizProblem as problem:
-        abort(409, problem_message(problem.reason))
+        raise PlainProblem(409, problem_message(problem.reason)) from problem
     worker = current_app.extensions.get("qadam_outbox_worker")
     if worker is not None:
         worker.wake()
