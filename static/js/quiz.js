@@ -56,7 +56,8 @@
       all[id].forEach(function (value) { body.append("q-" + id, value); });
     });
     show(form.dataset.savingText);
-    return fetch(form.action, {
+    // Not form.action: the form has buttons named "action".
+    return fetch(form.getAttribute("action"), {
       method: "POST", body: body, credentials: "same-origin",
       headers: { "Accept": "application/json", "X-CSRFToken": csrf }
     }).then(function (response) {
