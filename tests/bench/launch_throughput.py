@@ -54,8 +54,9 @@ LAUNCH_ROLES = ("learner", "instructor")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-# One client operation: returns None when it succeeded, else a short description of the failure.
-Operation = Callable[[str, PlatformSimulator, int], str | None]
+# One client operation: returns None when it succeeded, else a short description of the failure;
+# or, to time only part of what it did, the seconds of that part.
+Operation = Callable[[str, PlatformSimulator, int], str | float | None]
 
 
 def bare_request(base_url: str, _simulator: PlatformSimulator, _n: int) -> str | None:
@@ -99,18 +100,21 @@ def _client_thread(
         began = time.monotonic()
         if began >= stop_at:
             return
+        timed: float | None = None
         try:
-            problem = operation(base_url, simulator, n)
+            outcome = operation(base_url, simulator, n)
         except Exception as exc:
-            problem = f"{type(exc).__name__}: {str(exc)[:200]}"
+            outcome = f"{type(exc).__name__}: {str(exc)[:200]}"
+        if isinstance(outcome, float):
+            timed, outcome = outcome, None
         ended = time.monotonic()
         with lock:
-            if problem is not None:
+            if outcome is not None:
                 report.errors += 1
                 if len(report.error_samples) < 3:
-                    report.error_samples.append(problem)
+                    report.error_samples.append(outcome)
             elif start_at <= ended <= stop_at:
-                report.latencies.append(ended - began)
+                report.latencies.append(ended - began if timed is None else timed)
 
 
 def _process_cpu() -> float:

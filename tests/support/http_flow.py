@@ -28,6 +28,7 @@ def launch_over_http(
     launch_base: str,
     role: str = "instructor",
     locale: str = "en",
+    **claims: Any,
 ) -> requests.Response:
     """Login at ``login_base``, launch at ``launch_base`` (may be another server)."""
     login = session.post(
@@ -37,7 +38,7 @@ def launch_over_http(
     from urllib.parse import parse_qs, urlsplit
 
     auth = {k: v[0] for k, v in parse_qs(urlsplit(login.headers["Location"]).query).items()}
-    token = simulator.sign(simulator.claims(role, nonce=auth["nonce"], locale=locale))
+    token = simulator.sign(simulator.claims(role, nonce=auth["nonce"], locale=locale, **claims))
     return session.post(
         launch_base + "/lti/launch",
         data={"id_token": token, "state": auth["state"]},

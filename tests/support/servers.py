@@ -46,6 +46,7 @@ class GunicornServer:
         port: int | None = None,
         worker_class: str = "sync",
         threads: int = 1,
+        app_spec: str = "app:create_app()",
     ) -> None:
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -66,7 +67,7 @@ class GunicornServer:
             "warning",
             "--chdir",
             str(ROOT),
-            "app:create_app()",
+            app_spec,
         ]
         self.process: subprocess.Popen[bytes] | None = None
 
