@@ -15,12 +15,13 @@ run: install translations
 	$(DEMO_ENV) $(BIN)/flask --app app demo seed
 	$(DEMO_ENV) $(BIN)/flask --app app run --host 127.0.0.1 --port $(PORT)
 
-## make test: set up and run every check: lint, types, architecture, the content check, a short
-## benchmark run, the suite on SQLite (with the browser tests) and again on a PostgreSQL server
+## make test: set up and run every check: lint, types, architecture, the content check, short
+## benchmark runs, the suite on SQLite (with the browser tests) and again on a PostgreSQL server
 ## it starts itself.
 test: install translations system-packages lint
 	$(BIN)/flask --app app content check
 	$(BIN)/python -m tests.bench.launch_throughput --quick
+	$(BIN)/python -m tests.bench.quiz_throughput --quick
 	$(BIN)/pytest -p no:cacheprovider
 	$(BIN)/pytest -p no:cacheprovider --db=postgresql -m "not browser"
 
@@ -54,9 +55,10 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-## make bench: the launch throughput benchmark, full length
+## make bench: the launch and quiz benchmarks, full length
 bench: install translations
 	$(BIN)/python -m tests.bench.launch_throughput
+	$(BIN)/python -m tests.bench.quiz_throughput
 
 ## Extract UI strings and update the kk, ru and en catalogs (then translate the new entries)
 messages: install
