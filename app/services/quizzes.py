@@ -153,7 +153,8 @@ def _upsert_answer(values: dict[str, object], *, only_unchecked: bool) -> int:
         set_=changes,
         where=(QuizAnswer.checked.is_(False)) if only_unchecked else None,
     )
-    return int(db.session.execute(statement).rowcount)  # type: ignore[attr-defined]
+    # RETURNING, not rowcount: an ORM-enabled insert does not report rowcount on every driver.
+    return len(db.session.execute(statement.returning(QuizAnswer.id)).all())
 
 
 def save_answer(
