@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Boolean, Float, Integer, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from ..content.quiz_schema import Quiz, pick
 from ..extensions import db
 from ..models import OutboxMessage, Person, QuizAnswer, QuizAttempt, ResourceLink
-from ..models.base import utcnow
+from ..models.base import UtcDateTime, utcnow
 from .scoring import counted_score, score_question, score_quiz, valid_choice
 
 SCORE_KIND = "ags-score"
@@ -87,6 +89,34 @@ def attempts_left(quiz: Quiz, attempts: Sequence[QuizAttempt]) -> int | None:
     return max(0, quiz.attempts - sum(1 for a in attempts if a.submitted_at is not None))
 
 
+def _of_student(quiz_id: str, person_id: int, school_class_id: int) -> Any:
+    return (
+        QuizAttempt.quiz_id == quiz_id,
+        QuizAttempt.person_id == person_id,
+        QuizAttempt.school_class_id == school_class_id,
+    )
+
+
+def unfinished_attempt(quiz_id: str, person_id: int, school_class_id: int) -> QuizAttempt | None:
+    return db.session.scalars(
+        select(QuizAttempt).where(
+            *_of_student(quiz_id, person_id, school_class_id), QuizAttempt.submitted_at.is_(None)
+        )
+    ).first()
+
+
+def finished_scores(
+    quiz_id: str, person_id: int, school_class_id: int, *, besides: int | None = None
+) -> list[float]:
+    """Scores of the student's finished attempts, oldest first (without attempt ``besides``)."""
+    query = select(QuizAttempt.score).where(
+        *_of_student(quiz_id, person_id, school_class_id),
+        QuizAttempt.submitted_at.is_not(None),
+        QuizAttempt.id != (besides or 0),
+    )
+    return [s or 0.0 for s in db.session.scalars(query.order_by(QuizAttempt.number))]
+
+
 def open_attempt(
     quiz: Quiz, person_id: int, school_class_id: int, resource_link_pk: int | None
 ) -> QuizAttempt:
@@ -95,21 +125,24 @@ def open_attempt(
     Resuming is what keeps answers safe: whatever session or device the student comes back
     from, the same attempt with every saved answer is found again.
     """
-    attempts = attempts_of(quiz.id, person_id, school_class_id)
-    unfinished = next((a for a in attempts if a.submitted_at is None), None)
+    unfinished = unfinished_attempt(quiz.id, person_id, school_class_id)
     if unfinished is not None:
         if resource_link_pk is not None and unfinished.resource_link_id != resource_link_pk:
             unfinished.resource_link_id = resource_link_pk
             db.session.commit()
         return unfinished
-    left = attempts_left(quiz, attempts)
-    if left == 0:
+    finished, last_number = db.session.execute(
+        select(func.count(QuizAttempt.id), func.max(QuizAttempt.number)).where(
+            *_of_student(quiz.id, person_id, school_class_id)
+        )
+    ).one()
+    if quiz.attempts and finished >= quiz.attempts:
         raise NoAttemptsLeft()
     attempt = QuizAttempt(
         person_id=person_id,
         school_class_id=school_class_id,
         quiz_id=quiz.id,
-        number=(attempts[-1].number + 1) if attempts else 1,
+        number=(last_number or 0) + 1,
         resource_link_id=resource_link_pk,
     )
     try:
@@ -142,19 +175,52 @@ def state_of(attempt: QuizAttempt) -> AttemptState:
     )
 
 
-def _upsert_answer(values: dict[str, object], *, only_unchecked: bool) -> int:
-    """Insert or update one answer row in one statement; return the rows written."""
-    dialect = db.session.get_bind().dialect.name
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert
-    statement = insert(QuizAnswer).values(**values)
-    changes = {k: statement.excluded[k] for k in values if k not in ("attempt_id", "question_id")}
-    statement = statement.on_conflict_do_update(
-        index_elements=["attempt_id", "question_id"],
-        set_=changes,
-        where=(QuizAnswer.checked.is_(False)) if only_unchecked else None,
+# Statements built once (building SQLAlchemy expressions costs more than running them); Core
+# tables, not ORM entities, so no ORM bookkeeping runs for these hot writes.
+_ATTEMPT = QuizAttempt.__table__
+_ANSWER = QuizAnswer.__table__
+_TOUCH_ATTEMPT = (
+    update(_ATTEMPT)
+    .where(
+        _ATTEMPT.c.id == bindparam("b_attempt_id"),
+        _ATTEMPT.c.person_id == bindparam("b_person_id"),
+        _ATTEMPT.c.quiz_id == bindparam("b_quiz_id"),
+        _ATTEMPT.c.submitted_at.is_(None),
     )
-    # RETURNING, not rowcount: an ORM-enabled insert does not report rowcount on every driver.
-    return len(db.session.execute(statement.returning(QuizAnswer.id)).all())
+    .values(
+        updated_at=bindparam("b_now", type_=UtcDateTime),
+        position=func.coalesce(bindparam("b_position", type_=Integer), _ATTEMPT.c.position),
+    )
+)
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert_statement(dialect: str) -> Any:
+    """Insert or update one unchecked answer; RETURNING tells whether a row was written."""
+    found = _UPSERTS.get(dialect)
+    if found is None:
+        insert = (postgresql if dialect == "postgresql" else sqlite).insert
+        statement = insert(_ANSWER).values(
+            attempt_id=bindparam("b_attempt_id"),
+            question_id=bindparam("b_question_id"),
+            choice=bindparam("b_choice", type_=_ANSWER.c.choice.type),
+            checked=bindparam("b_checked", type_=Boolean),
+            points=bindparam("b_points", type_=Float),
+            updated_at=bindparam("b_now", type_=UtcDateTime),
+        )
+        excluded = statement.excluded
+        found = statement.on_conflict_do_update(
+            index_elements=["attempt_id", "question_id"],
+            set_={
+                "choice": excluded.choice,
+                "checked": excluded.checked,
+                "points": excluded.points,
+                "updated_at": excluded.updated_at,
+            },
+            where=_ANSWER.c.checked.is_(False),
+        ).returning(_ANSWER.c.id)
+        _UPSERTS[dialect] = found
+    return found
 
 
 def save_answer(
@@ -180,31 +246,31 @@ def save_answer(
         raise BadChoice()
     now = utcnow()
     opened = db.session.execute(
-        update(QuizAttempt)
-        .where(
-            QuizAttempt.id == attempt_id,
-            QuizAttempt.person_id == person_id,
-            QuizAttempt.quiz_id == quiz.id,
-            QuizAttempt.submitted_at.is_(None),
-        )
-        .values(
-            updated_at=now,
-            **({"position": position} if position is not None else {}),
-        )
+        _TOUCH_ATTEMPT,
+        {
+            "b_attempt_id": attempt_id,
+            "b_person_id": person_id,
+            "b_quiz_id": quiz.id,
+            "b_now": now,
+            "b_position": position,
+        },
     ).rowcount  # type: ignore[attr-defined]
     if opened != 1:
         db.session.rollback()
         raise AttemptClosed()
     points = score_question(question, chosen) if check else None
-    values: dict[str, object] = {
-        "attempt_id": attempt_id,
-        "question_id": question_id,
-        "choice": chosen,
-        "updated_at": now,
-    }
-    if check:
-        values.update(checked=True, points=points)
-    if _upsert_answer(values, only_unchecked=True) != 1:
+    written = db.session.execute(
+        _upsert_statement(db.session.get_bind().dialect.name),
+        {
+            "b_attempt_id": attempt_id,
+            "b_question_id": question_id,
+            "b_choice": chosen,
+            "b_checked": check,
+            "b_points": points,
+            "b_now": now,
+        },
+    ).all()
+    if len(written) != 1:
         db.session.rollback()
         raise AnswerLocked()
     db.session.commit()
@@ -225,50 +291,71 @@ def move_to(attempt_id: int, person_id: int, position: int) -> None:
     db.session.commit()
 
 
+_SET_POINTS = (
+    update(_ANSWER)
+    .where(
+        _ANSWER.c.attempt_id == bindparam("b_attempt_id"),
+        _ANSWER.c.question_id == bindparam("b_question_id"),
+    )
+    .values(points=bindparam("b_points", type_=Float))
+)
+_FINISH = (
+    update(_ATTEMPT)
+    .where(_ATTEMPT.c.id == bindparam("b_attempt_id"), _ATTEMPT.c.submitted_at.is_(None))
+    .values(
+        submitted_at=bindparam("b_now", type_=UtcDateTime),
+        score=bindparam("b_score", type_=Float),
+        updated_at=bindparam("b_now", type_=UtcDateTime),
+    )
+)
+
+
 def submit(quiz: Quiz, attempt_id: int, person_id: int, *, label: str) -> QuizAttempt:
     """Finish an attempt: score it and, when its activity has a gradebook, queue the score.
 
     The attempt's score and the outbox message are written in one transaction, so a score
-    is never lost between the two, and a second submit changes nothing.
+    is never lost between the two; the attempt is finished by a compare-and-set, so a second
+    submit, even at the same moment, changes nothing.
     """
-    attempt = db.session.scalars(
-        select(QuizAttempt)
-        .where(QuizAttempt.id == attempt_id, QuizAttempt.person_id == person_id)
-        .with_for_update()
-    ).first()
-    if attempt is None or attempt.quiz_id != quiz.id:
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    if attempt is None or attempt.person_id != person_id or attempt.quiz_id != quiz.id:
         raise AttemptClosed()
     if attempt.submitted_at is not None:
-        db.session.rollback()
         return attempt
     state = state_of(attempt)
-    attempt.score = score_quiz(quiz, state.choices)
-    attempt.submitted_at = utcnow()
-    for question in quiz.questions:
-        chosen = state.choices.get(question.id)
-        if chosen is not None and question.id not in state.checked:
-            db.session.execute(
-                update(QuizAnswer)
-                .where(
-                    QuizAnswer.attempt_id == attempt.id,
-                    QuizAnswer.question_id == question.id,
-                )
-                .values(points=score_question(question, chosen))
-            )
+    score = score_quiz(quiz, state.choices)
+    now = utcnow()
+    finished = db.session.execute(
+        _FINISH, {"b_attempt_id": attempt.id, "b_now": now, "b_score": score}
+    ).rowcount  # type: ignore[attr-defined]
+    if finished != 1:
+        db.session.rollback()
+        db.session.refresh(attempt)
+        return attempt
+    points = [
+        {
+            "b_attempt_id": attempt.id,
+            "b_question_id": question.id,
+            "b_points": score_question(question, state.choices[question.id]),
+        }
+        for question in quiz.questions
+        if question.id in state.choices and question.id not in state.checked
+    ]
+    if points:
+        db.session.execute(_SET_POINTS, points)
     link = attempt.resource_link
     if link is not None and link.ags_scopes and quiz.graded:
-        db.session.flush()
-        scores = [a.score for a in attempts_of(quiz.id, person_id, attempt.school_class_id)]
-        counted = counted_score(quiz.counts, scores)
-        sub = db.session.scalar(select(Person.sub).where(Person.id == person_id))
+        earlier = finished_scores(quiz.id, person_id, attempt.school_class_id, besides=attempt.id)
+        counted = counted_score(quiz.counts, [*earlier, score])
+        sub, platform_id = db.session.execute(
+            select(Person.sub, Person.platform_id).where(Person.id == person_id)
+        ).one()
         db.session.add(
             OutboxMessage(
                 kind=SCORE_KIND,
                 dedupe_key=f"score:{attempt.id}",
-                platform_id=db.session.scalar(
-                    select(Person.platform_id).where(Person.id == person_id)
-                ),
-                payload=score_payload(link, quiz, label, str(sub), counted or 0.0, attempt),
+                platform_id=platform_id,
+                payload=score_payload(link, quiz, label, str(sub), counted or 0.0, now),
             )
         )
     db.session.commit()
@@ -276,10 +363,9 @@ def submit(quiz: Quiz, attempt_id: int, person_id: int, *, label: str) -> QuizAt
 
 
 def score_payload(
-    link: ResourceLink, quiz: Quiz, label: str, sub: str, score: float, attempt: QuizAttempt
+    link: ResourceLink, quiz: Quiz, label: str, sub: str, score: float, submitted: datetime
 ) -> dict[str, object]:
     """What the delivery worker needs to post one score; no names, only the platform's id."""
-    submitted = attempt.submitted_at or utcnow()
     return {
         "resource_link": link.id,
         "link_id": link.link_id,

@@ -312,8 +312,7 @@ def media(filename: str) -> ResponseReturnValue:
 def status(quiz_id: str) -> ResponseReturnValue:
     """The saved answers of the open attempt, for the page's script after a reconnect."""
     quiz = _quiz(quiz_id)
-    attempts = quizzes.attempts_of(quiz.id, g.actor.person_id, _class_id())
-    current = next((a for a in attempts if a.submitted_at is None), None)
+    current = quizzes.unfinished_attempt(quiz.id, g.actor.person_id, _class_id())
     if current is None:
         return jsonify(attempt=None)
     state = quizzes.state_of(current)
