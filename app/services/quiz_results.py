@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..content.quiz_schema import Quiz
 from ..extensions import db
@@ -238,3 +238,22 @@ def class_has_gradebook(school_class_id: int, lesson_id: str) -> bool | None:
     if not links:
         return None
     return any(scopes for scopes in links)
+
+
+def quiz_activity(school_class_id: int) -> list[tuple[str, int, int]]:
+    """Quizzes students of a class have opened: (quiz id, students finished, students started),
+    most recently active first."""
+    rows = db.session.execute(
+        select(
+            QuizAttempt.quiz_id,
+            func.count(func.distinct(QuizAttempt.person_id)).filter(
+                QuizAttempt.submitted_at.is_not(None)
+            ),
+            func.count(func.distinct(QuizAttempt.person_id)),
+            func.max(QuizAttempt.updated_at),
+        )
+        .where(QuizAttempt.school_class_id == school_class_id)
+        .group_by(QuizAttempt.quiz_id)
+        .order_by(func.max(QuizAttempt.updated_at).desc())
+    ).all()
+    return [(row[0], int(row[1]), int(row[2])) for row in rows]

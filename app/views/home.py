@@ -26,7 +26,7 @@ from ..auth import require_role
 from ..content_catalog import catalog
 from ..forms import AddToCourseForm, ClassBandForm, LanguageForm
 from ..lesson_labels import BAND_NAMES
-from ..services import actors, lessons
+from ..services import actors, lessons, quiz_results
 from ..services.actors import ActorRole
 from .lesson_filters import labels, read_filters
 from .lti_support import storage, tool_conf, tool_url
@@ -92,6 +92,7 @@ def teacher() -> ResponseReturnValue:
         band_form=ClassBandForm(band=school_class.band if school_class else None),
         band_names=BAND_NAMES,
         just_given=catalog().get(request.args.get("given", "")),
+        quiz_activity=quiz_results.quiz_activity(school_class.id) if school_class else [],
     )
 
 

@@ -246,6 +246,10 @@ def test_teacher_sees_who_finished_item_analysis_and_can_export(
     assert "To revisit: 67% chose “I leave the shop”." in html
     assert 'value="0.6666666666666666"' in html
 
+    home = teacher.get("/teacher").get_data(as_text=True)
+    assert "Quizzes of this class" in home
+    assert "3 students finished, 1 still answering" in home
+
     export = teacher.get(f"/quizzes/{QUIZ}/results.csv")
     assert export.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(export.get_data(as_text=True).lstrip("\ufeff"))))
