@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
+
+from app import create_app
+from app.demo import register_demo_platform
+from app.extensions import db
+from tests.conftest import app_config
+from tests.support.servers import ThreadedServer, free_port
 
 CHROMIUM = os.environ.get("QADAM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -21,6 +28,26 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 TIMEOUT_MS = 10_000
+
+
+@contextmanager
+def serve_demo(database_url: str, folder: Path, **config: Any) -> Iterator[str]:
+    """Qadam with the demo platform on, served by werkzeug in a thread; yields its base URL."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    app = create_app(
+        app_config(
+            database_url, folder / "instance", QADAM_DEMO=True, QADAM_BASE_URL=base_url, **config
+        )
+    )
+    with app.app_context():
+        db.create_all()
+        register_demo_platform(app)
+    with ThreadedServer(app, port):
+        yield base_url
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ URLs and ``<html lang>``; English text only where the launch language is English
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,25 +14,10 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import BrowserContext, Frame, Page, expect
 
-from app import create_app
-from app.demo import register_demo_platform
-from app.extensions import db
-from tests.conftest import app_config
-from tests.support.servers import ThreadedServer, free_port
+from tests.browser.conftest import TIMEOUT_MS, serve_demo
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("QADAM_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-TIMEOUT_MS = 10_000
 FRAME = "qadam-frame"
 MAX_PAGE_BYTES = 60_000
 PHONE = {"width": 360, "height": 740}
@@ -52,24 +36,8 @@ expect.set_options(timeout=TIMEOUT_MS)
 @pytest.fixture(scope="module")
 def base(database_url_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Qadam with the demo platform on, served on a loopback port; yields its base URL."""
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    app = create_app(
-        app_config(
-            database_url_factory(),
-            tmp_path_factory.mktemp("browser") / "instance",
-            QADAM_DEMO=True,
-            QADAM_BASE_URL=base_url,
-        )
-    )
-    with app.app_context():
-        db.create_all()
-        register_demo_platform(app)
-    with ThreadedServer(app, port):
+    with serve_demo(database_url_factory(), tmp_path_factory.mktemp("browser")) as base_url:
         yield base_url
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture

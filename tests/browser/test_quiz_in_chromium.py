@@ -11,14 +11,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Frame, Page, expect
 
-from app import create_app
 from app.content_catalog import ROOT
-from app.demo import register_demo_platform
-from app.extensions import db
 from lti.demo_platform.platform import DemoSettings
-from tests.browser.conftest import TIMEOUT_MS
-from tests.conftest import app_config
-from tests.support.servers import ThreadedServer, free_port
+from tests.browser.conftest import TIMEOUT_MS, serve_demo
 
 pytestmark = pytest.mark.browser
 
@@ -33,27 +28,14 @@ expect.set_options(timeout=TIMEOUT_MS)
 @pytest.fixture(scope="module")
 def base(database_url_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Qadam with the real lessons and quizzes, the demo platform, and the outbox worker."""
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    app = create_app(
-        app_config(
-            database_url_factory(),
-            tmp_path_factory.mktemp("browser-quiz") / "instance",
-            QADAM_DEMO=True,
-            QADAM_BASE_URL=base_url,
-            QADAM_CONTENT_ROOT=str(ROOT),
-            QADAM_OUTBOX_WORKER=True,
-            QADAM_OUTBOX_INTERVAL=0.5,
-        )
-    )
-    with app.app_context():
-        db.create_all()
-        register_demo_platform(app)
-    with ThreadedServer(app, port):
+    with serve_demo(
+        database_url_factory(),
+        tmp_path_factory.mktemp("browser-quiz"),
+        QADAM_CONTENT_ROOT=str(ROOT),
+        QADAM_OUTBOX_WORKER=True,
+        QADAM_OUTBOX_INTERVAL=0.5,
+    ) as base_url:
         yield base_url
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def open_quiz_from_the_course(context: BrowserContext, base: str) -> tuple[Page, Frame]:
