@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from ..content.quiz_schema import Quiz
 from ..extensions import db
 from ..models import Membership, OutboxMessage, Person, QuizAnswer, QuizAttempt, ResourceLink
+from .actors import ActorRole
 from .scoring import counted_score
 
 NOT_STARTED, IN_PROGRESS, FINISHED = "not-started", "in-progress", "finished"
@@ -87,7 +88,10 @@ def class_results(
         db.session.execute(
             select(Person.id, Person.sub)
             .join(Membership, Membership.person_id == Person.id)
-            .where(Membership.school_class_id == school_class_id, Membership.role == "student")
+            .where(
+                Membership.school_class_id == school_class_id,
+                Membership.role == ActorRole.STUDENT.value,
+            )
         ).all()
     )
     subs = dict(

@@ -254,45 +254,65 @@ class Setup:
     log_path: Path
 
 
+@dataclass
+class Prepared:
+    url: str
+    base_url: str
+    simulator: PlatformSimulator
+    db_kind: str
+
+
+def prepare_database(
+    stack: ExitStack, db_url: str | None, use_postgres: bool, workdir: Path
+) -> Prepared:
+    """A database with the schema and a registered platform whose JWKS a local server serves."""
+    if use_postgres:
+        from tests.support.postgres import PostgresServer
+
+        postgres = PostgresServer().start()
+        stack.callback(postgres.stop)
+        db_url = postgres.create_database("qadam_bench")
+    url = db_url or "sqlite:///" + str(workdir / "bench.sqlite3")
+
+    jwks_server = HTTPServer(host="127.0.0.1")
+    jwks_server.start()
+    stack.callback(jwks_server.stop)
+
+    base_url = f"http://127.0.0.1:{free_port()}"
+    simulator = PlatformSimulator(jwks_server, tool_base=base_url)
+    app = create_app(app_config(url, workdir / "setup-instance", QADAM_BASE_URL=base_url))
+    with app.app_context():
+        db.create_all()
+        simulator.register()
+        db_kind = db.engine.dialect.name
+        db.engine.dispose()
+    # create_app() turned on INFO logging here too; the JWKS server's access log is noise.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    return Prepared(url=url, base_url=base_url, simulator=simulator, db_kind=db_kind)
+
+
 @contextmanager
 def bench_setup(db_url: str | None, use_postgres: bool, workdir: Path) -> Iterator[Setup]:
     """A database with the schema, a registered platform, and gunicorn on that database."""
     with ExitStack() as stack:
-        if use_postgres:
-            from tests.support.postgres import PostgresServer
-
-            postgres = PostgresServer().start()
-            stack.callback(postgres.stop)
-            db_url = postgres.create_database("qadam_bench")
-        url = db_url or "sqlite:///" + str(workdir / "bench.sqlite3")
-
-        jwks_server = HTTPServer(host="127.0.0.1")
-        jwks_server.start()
-        stack.callback(jwks_server.stop)
-
-        base_url = f"http://127.0.0.1:{free_port()}"
-        simulator = PlatformSimulator(jwks_server, tool_base=base_url)
-        app = create_app(app_config(url, workdir / "setup-instance", QADAM_BASE_URL=base_url))
-        with app.app_context():
-            db.create_all()
-            simulator.register()
-            db_kind = db.engine.dialect.name
-            db.engine.dispose()
-        # create_app() turned on INFO logging here too; the JWKS server's access log is noise.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-
+        prepared = prepare_database(stack, db_url, use_postgres, workdir)
         log_path = workdir / "gunicorn.log"
         env = {
-            "QADAM_DATABASE_URL": url,
+            "QADAM_DATABASE_URL": prepared.url,
             "QADAM_SECRET_KEY": "bench-secret-shared-by-the-workers",
-            "QADAM_BASE_URL": base_url,
+            "QADAM_BASE_URL": prepared.base_url,
             "QADAM_CONTENT_ROOT": str(CONTENT_ROOT),
             # The app logs every launch; keep that cost, but in a file rather than the table.
             "GUNICORN_CMD_ARGS": f"--capture-output --error-logfile {log_path}",
         }
-        port = int(base_url.rsplit(":", 1)[1])
+        port = int(prepared.base_url.rsplit(":", 1)[1])
         server = stack.enter_context(GunicornServer(env, workers=GUNICORN_WORKERS, port=port))
-        yield Setup(server=server, simulator=simulator, db_kind=db_kind, log_path=log_path)
+        yield Setup(
+            server=server,
+            simulator=prepared.simulator,
+            db_kind=prepared.db_kind,
+            log_path=log_path,
+        )
 
 
 # -- report ----------------------------------------------------------------------------------

@@ -20,7 +20,6 @@ The exit code is 1 if any request failed, 2 if the setup failed, else 0. Nothing
 from __future__ import annotations
 
 import argparse
-import logging
 import re
 import sys
 import tempfile
@@ -33,16 +32,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-from pytest_httpserver import HTTPServer
 
-from app import create_app
-from app.extensions import db
-from tests.bench.launch_throughput import PhaseResult, run_phase, split_clients
-from tests.conftest import app_config
+from tests.bench.launch_throughput import PhaseResult, prepare_database, run_phase, split_clients
 from tests.support.http_flow import launch_over_http
 from tests.support.platform_simulator import PlatformSimulator
 from tests.support.quiz_flow import LESSON, PERFECT, QUIZ, QUIZ_URL, content_with_quiz
-from tests.support.servers import GunicornServer, free_port
+from tests.support.servers import GunicornServer
 
 GUNICORN_WORKERS = 2
 TARGET = "target: autosave and submit ≥ 40% of the bare POST, p95 ≤ 100 ms"
@@ -144,37 +139,18 @@ class Setup:
 @contextmanager
 def bench_setup(db_url: str | None, use_postgres: bool, workdir: Path) -> Iterator[Setup]:
     with ExitStack() as stack:
-        if use_postgres:
-            from tests.support.postgres import PostgresServer
-
-            postgres = PostgresServer().start()
-            stack.callback(postgres.stop)
-            db_url = postgres.create_database("qadam_bench")
-        url = db_url or "sqlite:///" + str(workdir / "bench.sqlite3")
+        prepared = prepare_database(stack, db_url, use_postgres, workdir)
         content = content_with_quiz(workdir)
         quiz_file = content / "quizzes" / "quiz" / f"{QUIZ}.yaml"
         quiz_file.write_text(quiz_file.read_text().replace("attempts: 2", "attempts: 0"))
-
-        jwks_server = HTTPServer(host="127.0.0.1")
-        jwks_server.start()
-        stack.callback(jwks_server.stop)
-        base_url = f"http://127.0.0.1:{free_port()}"
-        simulator = PlatformSimulator(jwks_server, tool_base=base_url)
-        app = create_app(app_config(url, workdir / "setup-instance", QADAM_BASE_URL=base_url))
-        with app.app_context():
-            db.create_all()
-            simulator.register()
-            db_kind = db.engine.dialect.name
-            db.engine.dispose()
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         env = {
-            "QADAM_DATABASE_URL": url,
+            "QADAM_DATABASE_URL": prepared.url,
             "QADAM_SECRET_KEY": "bench-secret-shared-by-the-workers",
             "QADAM_CONTENT_ROOT": str(content),
             "QADAM_OUTBOX_WORKER": "0",  # scores wait in the outbox; delivery is not measured
             "GUNICORN_CMD_ARGS": f"--capture-output --error-logfile {workdir / 'gunicorn.log'}",
         }
-        port = int(base_url.rsplit(":", 1)[1])
+        port = int(prepared.base_url.rsplit(":", 1)[1])
         server = stack.enter_context(
             GunicornServer(
                 env,
@@ -183,7 +159,7 @@ def bench_setup(db_url: str | None, use_postgres: bool, workdir: Path) -> Iterat
                 app_spec="tests.bench.bare_post_app:create_app_with_bare_post()",
             )
         )
-        yield Setup(server=server, simulator=simulator, db_kind=db_kind)
+        yield Setup(server=server, simulator=prepared.simulator, db_kind=prepared.db_kind)
 
 
 def print_report(phases: list[PhaseResult], setup: Setup, clients: int) -> None:
