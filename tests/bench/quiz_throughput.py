@@ -6,7 +6,8 @@ Run from the project root::
                                                     [--db-url URL | --postgres]
 
 Each client is a student with a session of their own (an LTI launch over HTTP, then the quiz
-page), made during the warm-up. Three phases, each a warm-up and ``--seconds`` measured:
+page), made before the phases and not measured. Three phases, each a warm-up and ``--seconds``
+measured:
 
 * bare: ``POST /bench/bare``, a route that does nothing (same app, same middleware);
 * autosave: the POST the quiz page's script sends when an answer changes (JSON answer);
@@ -20,6 +21,7 @@ The exit code is 1 if any request failed, 2 if the setup failed, else 0. Nothing
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import re
 import sys
 import tempfile
@@ -45,6 +47,15 @@ ANSWERS = [(q, c) for q, c in PERFECT.items()] + [("who-helps", ["friend"]), ("l
 _student = threading.local()
 
 
+@dataclass(frozen=True)
+class StudentLogin:
+    """What a launch leaves a student's browser with; made before the phases, in the parent."""
+
+    cookies: dict[str, str]
+    token: str
+    attempt: int
+
+
 @dataclass
 class Student:
     session: requests.Session
@@ -52,31 +63,49 @@ class Student:
     attempt: int
 
 
+_LOGINS: list[StudentLogin] = []
+# Forked client processes share this counter: each thread claims the next student.
+_CLAIMED = multiprocessing.get_context("fork").Value("i", 0)
+
+
+def launch_students(base_url: str, simulator: PlatformSimulator, count: int) -> None:
+    """Launch ``count`` students over HTTP and open the quiz for each (not measured)."""
+    _LOGINS.clear()
+    for number in range(count):
+        with requests.Session() as session:
+            launched = launch_over_http(
+                session,
+                simulator,
+                base_url,
+                base_url,
+                "learner",
+                sub=f"bench-student-{number}",
+                custom={"lesson": LESSON},
+                resource_link="bench-quiz",
+            )
+            if launched.status_code != 303:
+                raise RuntimeError(f"launch answered {launched.status_code}")
+            page = session.get(base_url + QUIZ_URL, timeout=30).text
+            token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+            attempt = re.search(r'data-attempt="(\d+)"', page)
+            if token is None or attempt is None:
+                raise RuntimeError("the quiz page has no form")
+            _LOGINS.append(
+                StudentLogin(session.cookies.get_dict(), token.group(1), int(attempt.group(1)))
+            )
+
+
 def student(base_url: str, simulator: PlatformSimulator) -> Student:
-    """This thread's student: launched, with the quiz open, on first use."""
+    """This thread's student, claimed on first use."""
     found: Student | None = getattr(_student, "value", None)
     if found is not None:
         return found
+    with _CLAIMED.get_lock():
+        login = _LOGINS[_CLAIMED.value % len(_LOGINS)]
+        _CLAIMED.value += 1
     session = requests.Session()
-    sub = f"bench-{threading.get_native_id()}"
-    launched = launch_over_http(
-        session,
-        simulator,
-        base_url,
-        base_url,
-        "learner",
-        sub=sub,
-        custom={"lesson": LESSON},
-        resource_link="bench-quiz",
-    )
-    if launched.status_code != 303:
-        raise RuntimeError(f"launch answered {launched.status_code}")
-    page = session.get(base_url + QUIZ_URL, timeout=30).text
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-    attempt = re.search(r'data-attempt="(\d+)"', page)
-    if token is None or attempt is None:
-        raise RuntimeError("the quiz page has no form")
-    _student.value = Student(session, token.group(1), int(attempt.group(1)))
+    session.cookies.update(login.cookies)
+    _student.value = Student(session, login.token, login.attempt)
     return _student.value
 
 
@@ -200,6 +229,12 @@ def print_report(phases: list[PhaseResult], setup: Setup, clients: int) -> None:
             print(f"{phase.name} error: {sample}")
 
 
+def _reset_claims() -> bool:
+    with _CLAIMED.get_lock():
+        _CLAIMED.value = 0
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tests.bench.quiz_throughput",
@@ -216,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="qadam-bench-") as tmp:
         try:
             with bench_setup(args.db_url, args.postgres, Path(tmp)) as setup:
-                # The first phase's warm-up also launches every student.
+                launch_students(setup.server.base_url, setup.simulator, args.clients)
                 phases = [
                     run_phase(
                         name,
@@ -225,13 +260,14 @@ def main(argv: list[str] | None = None) -> int:
                         setup.simulator,
                         clients=args.clients,
                         seconds=seconds,
-                        warmup=warmup,
+                        warmup=1.0,
                     )
-                    for name, operation, warmup in (
-                        ("bare POST", bare_post, 4.0),
-                        ("autosave", autosave, 4.0),
-                        ("submit", submit, 4.0),
+                    for name, operation in (
+                        ("bare POST", bare_post),
+                        ("autosave", autosave),
+                        ("submit", submit),
                     )
+                    if _reset_claims()
                 ]
                 print_report(phases, setup, args.clients)
                 return 1 if any(p.errors for p in phases) else 0
