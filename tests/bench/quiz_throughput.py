@@ -12,7 +12,11 @@ measured:
 * bare: ``POST /bench/bare``, a route that does nothing (same app, same middleware);
 * autosave: the POST the quiz page's script sends when an answer changes (JSON answer);
 * submit: start an attempt and read its id (not timed), then finish it (timed): the score,
-  the answers' points and the outbox row are written in one transaction.
+  the answers' points and the outbox row are written in one transaction;
+* autosave@1s and submit@2s: the same, each student at a steady pace (an answer a second, a
+  submission every two seconds) instead of as fast as possible, for the latency a busy class
+  sees. (With every student sending again the moment an answer comes back, latency is the
+  queue: students ÷ throughput, whatever the handler costs.)
 
 Ratios are throughput against the bare POST; for submit, every request of the cycle counts.
 The exit code is 1 if any request failed, 2 if the setup failed, else 0. Nothing is asserted.
@@ -35,7 +39,13 @@ from pathlib import Path
 
 import requests
 
-from tests.bench.launch_throughput import PhaseResult, prepare_database, run_phase, split_clients
+from tests.bench.launch_throughput import (
+    Operation,
+    PhaseResult,
+    prepare_database,
+    run_phase,
+    split_clients,
+)
 from tests.support.http_flow import launch_over_http
 from tests.support.platform_simulator import PlatformSimulator
 from tests.support.quiz_flow import LESSON, PERFECT, QUIZ, QUIZ_URL, content_with_quiz
@@ -158,6 +168,27 @@ def submit(base_url: str, simulator: PlatformSimulator, n: int) -> str | float |
     return took if done.status_code == 303 else f"finish answered {done.status_code}"
 
 
+# A class at work: each student saves an answer about every AUTOSAVE_PACE seconds and finishes
+# an attempt about every SUBMIT_PACE seconds (far busier than a real class, which thinks).
+AUTOSAVE_PACE = 1.0
+SUBMIT_PACE = 2.0
+_pace = threading.local()
+
+
+def paced(operation: Operation, every: float) -> Operation:
+    """``operation`` started at most once every ``every`` seconds by each client thread."""
+
+    def run(base_url: str, simulator: PlatformSimulator, n: int) -> str | float | None:
+        now = time.monotonic()
+        # A random-ish start spreads the threads over the interval.
+        due = getattr(_pace, "due", now + every * (threading.get_native_id() % 97) / 97)
+        time.sleep(max(0.0, due - now))
+        _pace.due = max(due, time.monotonic() - every) + every
+        return operation(base_url, simulator, n)
+
+    return run
+
+
 @dataclass
 class Setup:
     server: GunicornServer
@@ -202,7 +233,7 @@ def print_report(phases: list[PhaseResult], setup: Setup, clients: int) -> None:
     header = f"{'':24}" + "".join(f"{p.name:>16}" for p in phases)
     print(header)
     print("-" * len(header))
-    requests_per_op = {"bare POST": 1, "autosave": 1, "submit": 3}
+    requests_per_op = {"bare POST": 1, "autosave": 1, "submit": 3, "autosave@1s": 1, "submit@2s": 3}
     rows = [
         ("completed", [f"{p.count}" for p in phases]),
         ("operations /s", [f"{p.per_second:.1f}" for p in phases]),
@@ -215,13 +246,18 @@ def print_report(phases: list[PhaseResult], setup: Setup, clients: int) -> None:
     for label, values in rows:
         print(f"{label:24}" + "".join(f"{v:>16}" for v in values))
     print()
-    for phase in phases[1:]:
+    for phase in (p for p in phases[1:] if "@" not in p.name):
         per_request = phase.per_second * requests_per_op[phase.name]
         ratio = per_request / bare.per_second if bare.per_second else float("nan")
         print(
-            f"ratio {phase.name}: {100 * ratio:.1f}% of the bare POST's requests/s; "
-            f"p95 {phase.percentile_ms(0.95):.1f} ms"
-            + (" (the finish request)" if phase.name == "submit" else "")
+            f"ratio {phase.name}: {100 * ratio:.1f}% of the bare POST's requests/s "
+            f"(saturated: every student sends again as soon as answered)"
+        )
+    for phase in (p for p in phases if "@" in p.name):
+        print(
+            f"p95 {phase.name}: {phase.percentile_ms(0.95):.1f} ms with {clients} students "
+            f"at that pace ({phase.per_second * requests_per_op[phase.name]:.0f} requests/s)"
+            + (", the finish request" if phase.name.startswith("submit") else "")
         )
     print(TARGET)
     for phase in phases:
@@ -265,7 +301,9 @@ def main(argv: list[str] | None = None) -> int:
                     for name, operation in (
                         ("bare POST", bare_post),
                         ("autosave", autosave),
+                        ("autosave@1s", paced(autosave, AUTOSAVE_PACE)),
                         ("submit", submit),
+                        ("submit@2s", paced(submit, SUBMIT_PACE)),
                     )
                     if _reset_claims()
                 ]
