@@ -372,7 +372,7 @@ def score_payload(
         "scopes": list(link.ags_scopes),
         "lineitem_url": link.lineitem_url,
         "lineitems_url": link.lineitems_url,
-        "resource_id": quiz.id,
+        "resource_id": link.lesson_id or quiz.id,  # as deep linking names the column
         "label": label,
         "user_id": sub,
         "score_given": round(score * SCORE_MAXIMUM, 2),

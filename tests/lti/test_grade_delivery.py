@@ -17,6 +17,7 @@ from app.services import delivery
 from app.views.lti_support import tool_conf
 from tests.support.platform_services import Member
 from tests.support.quiz_flow import (
+    LESSON,
     PERFECT,
     QUIZ,
     autosave,
@@ -62,7 +63,7 @@ def test_a_score_is_delivered_to_a_line_item_the_tool_creates(setup: tuple[Any, 
     assert (report.delivered, report.retrying, report.dead) == (2, 0, 0)
     created = services.line_items[2]
     assert created["resourceLinkId"] == "quiz-link-1"
-    assert created["resourceId"] == QUIZ
+    assert created["resourceId"] == LESSON
     assert created["scoreMaximum"] == 100
     assert created["label"] == "Who helps? Quiz"
     [score] = services.scores_for("student-7")

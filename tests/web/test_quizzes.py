@@ -186,7 +186,7 @@ def test_finishing_scores_queues_the_grade_once_and_shows_feedback(
         assert message.status == "pending"
         assert message.payload["score_given"] == pytest.approx(score, abs=0.5)
         assert message.payload["user_id"] == "student-7"
-        assert message.payload["resource_id"] == QUIZ
+        assert message.payload["resource_id"] == LESSON
         assert "name" not in message.payload
     # The answer can no longer change after submission.
     assert autosave(client, attempt, token, {"thumbs": ["no"]}).status_code == 409
