@@ -145,14 +145,13 @@ def open_attempt(
         number=(last_number or 0) + 1,
         resource_link_id=resource_link_pk,
     )
+    db.session.add(attempt)
     try:
-        with db.session.begin_nested():
-            db.session.add(attempt)
+        db.session.commit()
     except IntegrityError:
         # The same student started it a moment ago in another tab.
         db.session.rollback()
         return open_attempt(quiz, person_id, school_class_id, resource_link_pk)
-    db.session.commit()
     return attempt
 
 
