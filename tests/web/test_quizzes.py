@@ -246,6 +246,10 @@ def test_teacher_sees_who_finished_item_analysis_and_can_export(
     assert "To revisit: 67% chose “I leave the shop”." in html
     assert 'value="0.6666666666666666"' in html
 
+    questions = teacher.get(f"/quizzes/{QUIZ}/check").get_data(as_text=True)
+    assert "The quiz's questions with their answers" in questions
+    assert questions.count("<summary>Show the answer</summary>") == 5
+
     home = teacher.get("/teacher").get_data(as_text=True)
     assert "Quizzes of this class" in home
     assert "3 students finished, 1 still answering" in home
