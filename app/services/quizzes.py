@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, Integer, bindparam, func, select, update
+from sqlalchemy import Boolean, Float, Integer, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -89,32 +89,45 @@ def attempts_left(quiz: Quiz, attempts: Sequence[QuizAttempt]) -> int | None:
     return max(0, quiz.attempts - sum(1 for a in attempts if a.submitted_at is not None))
 
 
-def _of_student(quiz_id: str, person_id: int, school_class_id: int) -> Any:
-    return (
-        QuizAttempt.quiz_id == quiz_id,
-        QuizAttempt.person_id == person_id,
-        QuizAttempt.school_class_id == school_class_id,
-    )
+_OF_STUDENT = (
+    QuizAttempt.quiz_id == bindparam("b_quiz_id"),
+    QuizAttempt.person_id == bindparam("b_person_id"),
+    QuizAttempt.school_class_id == bindparam("b_class_id"),
+)
+_UNFINISHED = select(QuizAttempt).where(*_OF_STUDENT, QuizAttempt.submitted_at.is_(None))
+_COUNT_AND_LAST = select(func.count(QuizAttempt.id), func.max(QuizAttempt.number)).where(
+    *_OF_STUDENT
+)
+
+
+def _student(quiz_id: str, person_id: int, school_class_id: int) -> dict[str, object]:
+    return {"b_quiz_id": quiz_id, "b_person_id": person_id, "b_class_id": school_class_id}
 
 
 def unfinished_attempt(quiz_id: str, person_id: int, school_class_id: int) -> QuizAttempt | None:
-    return db.session.scalars(
-        select(QuizAttempt).where(
-            *_of_student(quiz_id, person_id, school_class_id), QuizAttempt.submitted_at.is_(None)
-        )
-    ).first()
+    return db.session.scalars(_UNFINISHED, _student(quiz_id, person_id, school_class_id)).first()
+
+
+_FINISHED_SCORES = (
+    select(QuizAttempt.score)
+    .where(
+        *_OF_STUDENT,
+        QuizAttempt.submitted_at.is_not(None),
+        QuizAttempt.id != bindparam("b_besides"),
+    )
+    .order_by(QuizAttempt.number)
+)
 
 
 def finished_scores(
     quiz_id: str, person_id: int, school_class_id: int, *, besides: int | None = None
 ) -> list[float]:
     """Scores of the student's finished attempts, oldest first (without attempt ``besides``)."""
-    query = select(QuizAttempt.score).where(
-        *_of_student(quiz_id, person_id, school_class_id),
-        QuizAttempt.submitted_at.is_not(None),
-        QuizAttempt.id != (besides or 0),
+    found = db.session.scalars(
+        _FINISHED_SCORES,
+        {**_student(quiz_id, person_id, school_class_id), "b_besides": besides or 0},
     )
-    return [s or 0.0 for s in db.session.scalars(query.order_by(QuizAttempt.number))]
+    return [s or 0.0 for s in found]
 
 
 def open_attempt(
@@ -132,9 +145,7 @@ def open_attempt(
             db.session.commit()
         return unfinished
     finished, last_number = db.session.execute(
-        select(func.count(QuizAttempt.id), func.max(QuizAttempt.number)).where(
-            *_of_student(quiz.id, person_id, school_class_id)
-        )
+        _COUNT_AND_LAST, _student(quiz.id, person_id, school_class_id)
     ).one()
     if quiz.attempts and finished >= quiz.attempts:
         raise NoAttemptsLeft()
@@ -161,12 +172,13 @@ def attempt_of(attempt_id: int, person_id: int) -> QuizAttempt | None:
     return attempt if attempt is not None and attempt.person_id == person_id else None
 
 
+_ANSWERS_OF = select(QuizAnswer.question_id, QuizAnswer.choice, QuizAnswer.checked).where(
+    QuizAnswer.attempt_id == bindparam("b_attempt_id")
+)
+
+
 def state_of(attempt: QuizAttempt) -> AttemptState:
-    rows = db.session.execute(
-        select(QuizAnswer.question_id, QuizAnswer.choice, QuizAnswer.checked).where(
-            QuizAnswer.attempt_id == attempt.id
-        )
-    ).all()
+    rows = db.session.execute(_ANSWERS_OF, {"b_attempt_id": attempt.id}).all()
     return AttemptState(
         attempt=attempt,
         choices={row[0]: list(row[1]) for row in rows},
@@ -349,10 +361,10 @@ def submit(quiz: Quiz, attempt_id: int, person_id: int, *, label: str) -> QuizAt
         sub, platform_id = db.session.execute(
             select(Person.sub, Person.platform_id).where(Person.id == person_id)
         ).one()
-        db.session.add(
-            OutboxMessage(
+        db.session.execute(
+            insert(OutboxMessage.__table__).values(
                 kind=SCORE_KIND,
-                dedupe_key=f"score:{attempt.id}",
+                dedupe_key=f"score:{attempt_id}",
                 platform_id=platform_id,
                 payload=score_payload(link, quiz, label, str(sub), counted or 0.0, now),
             )

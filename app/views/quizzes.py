@@ -176,15 +176,13 @@ def finish(quiz_id: str, attempt_id: int) -> ResponseReturnValue:
     if not QuizActionForm().validate_on_submit():
         abort(400)
     try:
-        attempt = quizzes.submit(
-            quiz, attempt_id, g.actor.person_id, label=quizzes.quiz_label(quiz, _lang())
-        )
+        quizzes.submit(quiz, attempt_id, g.actor.person_id, label=quizzes.quiz_label(quiz, _lang()))
     except quizzes.QuizProblem as problem:
         raise PlainProblem(409, problem_message(problem.reason)) from problem
     worker = current_app.extensions.get("qadam_outbox_worker")
     if worker is not None:
         worker.wake()
-    return redirect(url_for("quizzes.result", quiz_id=quiz.id, attempt_id=attempt.id), code=303)
+    return redirect(url_for("quizzes.result", quiz_id=quiz.id, attempt_id=attempt_id), code=303)
 
 
 @bp.get("/<quiz_id>/attempts/<int:attempt_id>/result")
