@@ -394,16 +394,3 @@ def score_payload(
 
 def quiz_label(quiz: Quiz, lang: str) -> str:
     return pick(quiz.title, lang)[:255]
-
-
-def submitted_count(quiz_id: str, school_class_id: int) -> int:
-    return int(
-        db.session.scalar(
-            select(func.count(func.distinct(QuizAttempt.person_id))).where(
-                QuizAttempt.quiz_id == quiz_id,
-                QuizAttempt.school_class_id == school_class_id,
-                QuizAttempt.submitted_at.is_not(None),
-            )
-        )
-        or 0
-    )
