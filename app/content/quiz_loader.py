@@ -367,17 +367,15 @@ def _correct(
             f"{name}: correct",
             f"correct answer {missing!r} is not an option (" + ", ".join(sorted(ids)) + ")",
         )
-    if kind is q.QuestionType.MULTIPLE:
-        if len(set(given)) == len(options):
-            r.add((*at, "correct"), f"{name}: correct", "every option is right; leave one wrong")
-    elif kind is not q.QuestionType.SCENARIO and len(given) != 1:
+    several_allowed = kind in (q.QuestionType.MULTIPLE, q.QuestionType.SCENARIO)
+    if several_allowed and len(set(given)) == len(options):
+        r.add((*at, "correct"), f"{name}: correct", "every option is right; leave one wrong")
+    elif not several_allowed and len(given) != 1:
         r.add(
             (*at, "correct"),
             f"{name}: correct",
             f"a {kind} question has one right option; use type multiple for more",
         )
-    if len(set(given)) == len(options) and kind is q.QuestionType.SCENARIO:
-        r.add((*at, "correct"), f"{name}: correct", "every option is right; leave one wrong")
     return frozenset(given)
 
 

@@ -91,10 +91,16 @@ def deliver(tool_conf: lti.LookupToolConf, message: OutboxMessage, now: datetime
                 f"unknown message kind {message.kind}", status=None, permanent=True
             )
         _send_score(tool_conf, message)
-    except lti.ServiceError as exc:
+    except Exception as exc:
+        # Anything but a platform's answer (a malformed message, a bug) will not mend itself:
+        # the message is set aside with the reason, and the other messages go on.
+        db.session.rollback()
+        permanent = not isinstance(exc, lti.ServiceError) or exc.permanent
         message.tries += 1
-        message.last_error = str(exc)[:2000]
-        if exc.permanent:
+        message.last_error = (
+            str(exc) if isinstance(exc, lti.ServiceError) else f"{type(exc).__name__}: {exc}"
+        )[:2000]
+        if permanent:
             message.status = DEAD
             outcome = "dead"
         else:

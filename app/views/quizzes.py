@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -131,6 +132,10 @@ def answer(quiz_id: str, attempt_id: int) -> ResponseReturnValue:
     action = request.form.get("action", "save")
     position = request.form.get("position", type=int)
     check_id = action.partition(":")[2] if action.startswith("check:") else None
+    # Where the student goes next is stored with the answer, so a resumed attempt opens there.
+    target = position or 0
+    if action in ("next", "previous"):
+        target = min(max(target + (1 if action == "next" else -1), 0), len(quiz.questions) - 1)
     points: dict[str, float | None] = {}
     try:
         for question_id in request.form.getlist("question")[: len(quiz.questions)]:
@@ -146,7 +151,7 @@ def answer(quiz_id: str, attempt_id: int) -> ResponseReturnValue:
                     question_id,
                     choice,
                     check=checking,
-                    position=position,
+                    position=target if position is not None else None,
                 )
             except quizzes.AnswerLocked:
                 if checking or _wants_json():
@@ -161,9 +166,7 @@ def answer(quiz_id: str, attempt_id: int) -> ResponseReturnValue:
         return jsonify(saved=sorted(points), points=points)
     if action == "finish":
         return finish(quiz_id, attempt_id)
-    target = position or 0
-    if action in ("next", "previous"):
-        target = min(max(target + (1 if action == "next" else -1), 0), len(quiz.questions) - 1)
+    if action in ("next", "previous") and not points:
         quizzes.move_to(attempt_id, g.actor.person_id, target)
     anchor = f"question-{check_id}" if check_id else None
     return redirect(url_for("quizzes.take", quiz_id=quiz.id, q=target, _anchor=anchor), code=303)
@@ -299,10 +302,8 @@ def class_check(quiz_id: str) -> ResponseReturnValue:
 @bp.get("/media/<path:filename>")
 @require_role(ActorRole.STUDENT, *STAFF)
 def media(filename: str) -> ResponseReturnValue:
-    folder = next(iter(catalog().quizzes.values()), None)
-    if folder is None:
-        abort(404)
-    return send_from_directory(folder.folder / "media", filename, max_age=86400)
+    folder = Path(current_app.config["QADAM_CONTENT_ROOT"]) / "quizzes" / "quiz" / "media"
+    return send_from_directory(folder, filename, max_age=86400)
 
 
 @bp.get("/<quiz_id>/status")

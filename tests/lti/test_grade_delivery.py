@@ -138,6 +138,24 @@ def test_a_refused_score_is_dead_lettered_with_the_reason_and_can_be_replayed(
     assert "Name the messages" in runner.invoke(args=["outbox", "replay"]).output
 
 
+def test_a_malformed_message_is_set_aside_and_the_others_still_go(
+    setup: tuple[Any, Any],
+) -> None:
+    app, simulator = setup
+    take_quiz(app, simulator, "student-7", PERFECT)
+    take_quiz(app, simulator, "student-8", PERFECT)
+    with app.app_context():
+        first = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).first()
+        first.payload = {key: v for key, v in first.payload.items() if key != "user_id"}
+        db.session.commit()
+    report = drain(app)
+    assert (report.delivered, report.dead) == (1, 1)
+    assert simulator.services.scores_for("student-8")
+    with app.app_context():
+        dead = db.session.scalars(select(OutboxMessage).where(OutboxMessage.status == "dead")).one()
+        assert dead.last_error == "KeyError: 'user_id'"
+
+
 def test_a_token_signed_with_an_unknown_key_is_refused_and_set_aside(
     setup: tuple[Any, Any],
 ) -> None:
