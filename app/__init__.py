@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_config(Path(app.instance_path)))
     if overrides:
         app.config.update(overrides)
+    # The signed session cookie is refused once the longest launch it can hold has ended.
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
+        seconds=app.config["QADAM_LAUNCH_LIFETIME"]
+    )
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -33,14 +38,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
 
-    from . import i18n, security, static_files
-    from .auth import load_actor
+    from . import auth, i18n, security, static_files
     from .cli import register_cli
     from .content_catalog import catalog
     from .help_contacts import localized_with_contacts, text_with_contacts, with_contacts
     from .outbox_worker import init_app as init_outbox_worker
     from .services.scoring import score_question
-    from .views import errors, home, lessons, lti_views, quizzes
+    from .views import coordinator, errors, home, lessons, lti_views, quizzes
 
     babel.init_app(app, locale_selector=i18n.select_locale)
     app.jinja_env.globals.update(i18n.template_globals())
@@ -50,7 +54,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals.update(
         score_question=score_question, zip=zip, catalog_quiz=lambda i: catalog().quiz(i)
     )
-    app.before_request(load_actor)
+    auth.init_app(app)
     security.init_app(app)
     static_files.init_app(app)
     errors.init_app(app)
@@ -58,6 +62,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(lti_views.bp)
     app.register_blueprint(lessons.bp)
     app.register_blueprint(quizzes.bp)
+    app.register_blueprint(coordinator.bp)
     init_outbox_worker(app)
     register_cli(app)
 

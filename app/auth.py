@@ -1,48 +1,132 @@
-"""The acting person of a request (``g.actor``), set at launch and kept in the session."""
+"""The acting person of a request (``g.actor``), from the launch the page was opened with.
+
+A browser may hold several launches at once (a teacher with class A in one tab and class B
+in another). Each launch is kept in the session under a short random key, and every URL and
+form of a page carries that key (``?launch=…``), so an action applies to the class of the page
+it was made on, never to whichever launch happened last. A launch is usable for
+``QADAM_LAUNCH_LIFETIME`` seconds, checked on every request.
+"""
 
 from __future__ import annotations
 
+import secrets
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, g, session
+from flask import Flask, abort, current_app, g, request, session
 
 from .services.actors import Actor, ActorRole
 
 F = TypeVar("F", bound=Callable[..., Any])
-SESSION_KEY = "actor"
+SESSION_KEY = "launches"
+LAUNCH_PARAM = "launch"
+# Launches kept per browser: enough for a few tabs, small enough for the cookie.
+MAX_LAUNCHES = 6
+# Endpoints that take no launch key: the protocol's own and the demo platform's.
+_KEYLESS_BLUEPRINTS = frozenset({"lti", "demo"})
 
 
-def remember_actor(actor: Actor, launch_locale: str) -> None:
-    """Start a fresh session for the person of a new launch."""
-    session.clear()
-    session[SESSION_KEY] = {
-        "person": actor.person_id,
-        "platform": actor.platform_id,
-        "role": actor.role.value,
-        "class": actor.school_class_id,
-        "launch": actor.launch_id,
-        "link": actor.resource_link_pk,
+def remember_actor(actor: Actor, launch_locale: str) -> str:
+    """Keep a new launch in the session; return its key.
+
+    Launches of another person in this browser are dropped: on a shared classroom computer
+    the next child never acts as the previous one.
+    """
+    now = int(time.time())
+    lifetime = current_app.config["QADAM_LAUNCH_LIFETIME"]
+    kept = {
+        key: entry
+        for key, entry in _entries().items()
+        if entry.get("p") == actor.person_id and now - int(entry.get("t", 0)) < lifetime
     }
-    session["launch_locale"] = launch_locale
+    for key in sorted(kept, key=lambda k: kept[k].get("t", 0))[: -(MAX_LAUNCHES - 1) or None]:
+        kept.pop(key)
+    key = secrets.token_urlsafe(6)
+    kept[key] = {
+        "p": actor.person_id,
+        "f": actor.platform_id,
+        "r": actor.role.value,
+        "c": actor.school_class_id,
+        "l": actor.launch_id,
+        "k": actor.resource_link_pk,
+        "t": now,
+        "lc": launch_locale,
+    }
+    csrf_token = session.get("csrf_token") if kept else None
+    session.clear()  # the language chosen earlier gives way to the launch's
+    if csrf_token:
+        session["csrf_token"] = csrf_token  # the same person's other tabs keep working
+    session[SESSION_KEY] = kept
+    g.launch_key = key
+    return key
+
+
+def _entries() -> dict[str, dict[str, Any]]:
+    data = session.get(SESSION_KEY)
+    return data if isinstance(data, dict) else {}
+
+
+def _actor(entry: dict[str, Any]) -> Actor:
+    return Actor(
+        person_id=int(entry["p"]),
+        platform_id=int(entry["f"]),
+        role=ActorRole(entry["r"]),
+        school_class_id=entry.get("c"),
+        launch_id=str(entry["l"]),
+        resource_link_pk=entry.get("k"),
+    )
 
 
 def load_actor() -> None:
-    data = session.get(SESSION_KEY)
+    """Set ``g.actor`` from the launch named in the request (or the latest one)."""
     g.actor = None
-    if isinstance(data, dict):
-        try:
-            g.actor = Actor(
-                person_id=int(data["person"]),
-                platform_id=int(data["platform"]),
-                role=ActorRole(data["role"]),
-                school_class_id=data.get("class"),
-                launch_id=str(data["launch"]),
-                resource_link_pk=data.get("link"),
-            )
-        except (KeyError, TypeError, ValueError):
-            session.pop(SESSION_KEY, None)
+    g.launch_key = None
+    g.launch_locale = None
+    entries = _entries()
+    if not entries:
+        return
+    lifetime = current_app.config["QADAM_LAUNCH_LIFETIME"]
+    now = time.time()
+    live = {k: e for k, e in entries.items() if now - float(e.get("t", 0)) < lifetime}
+    if len(live) != len(entries):
+        session[SESSION_KEY] = live
+    wanted = request.args.get(LAUNCH_PARAM)
+    if wanted is None:
+        if not live:
+            return
+        wanted = max(live, key=lambda k: float(live[k].get("t", 0)))
+    entry = live.get(wanted)
+    if entry is None:
+        return
+    try:
+        g.actor = _actor(entry)
+    except (KeyError, TypeError, ValueError):
+        live.pop(wanted, None)
+        session[SESSION_KEY] = live
+        return
+    g.launch_key = wanted
+    g.launch_locale = entry.get("lc")
+
+
+def change_role(role: ActorRole) -> None:
+    """Give the current launch another role (after a coordinator code was accepted)."""
+    entries = _entries()
+    key = g.get("launch_key")
+    if key in entries:
+        entries[key] = {**entries[key], "r": role.value}
+        session[SESSION_KEY] = entries
+        g.actor = _actor(entries[key])
+
+
+def _add_launch_key(endpoint: str, values: dict[str, Any]) -> None:
+    key = g.get("launch_key")
+    if not key or LAUNCH_PARAM in values or endpoint == "static":
+        return
+    if endpoint.partition(".")[0] in _KEYLESS_BLUEPRINTS:
+        return
+    values[LAUNCH_PARAM] = key
 
 
 def require_role(*roles: ActorRole) -> Callable[[F], F]:
@@ -60,3 +144,8 @@ def require_role(*roles: ActorRole) -> Callable[[F], F]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(load_actor)
+    app.url_defaults(_add_launch_key)

@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 
 import lti
 
-from .services import tool_keys
+from .services import coordinators, tool_keys
 from .services.lti_store import DatabaseKeyValueStore
 from .services.platforms import PlatformInputError, PlatformSpec, list_platforms, save_platform
 
@@ -20,13 +20,78 @@ demo_cli = AppGroup("demo", help="The built-in demo platform.")
 lti_cli = AppGroup("lti", help="LTI housekeeping.")
 content_cli = AppGroup("content", help="Lessons and quizzes.")
 outbox_cli = AppGroup("outbox", help="Scores waiting to reach the platforms' gradebooks.")
+coordinator_cli = AppGroup(
+    "coordinator", help="Coordinator rights: one-time codes for school staff, and grants."
+)
+
+
+@coordinator_cli.command("code")
+@click.option("--issuer", required=True, help="The Moodle site (platform ID) the code is for.")
+@click.option("--client-id", default=None, help="Its client ID, if the site is registered twice.")
+@click.option(
+    "--hours",
+    default=coordinators.DEFAULT_CODE_HOURS,
+    show_default=True,
+    type=click.IntRange(1, 24 * 30),
+    help="How long the code can be used.",
+)
+@click.option(
+    "--safeguarding",
+    is_flag=True,
+    help="The person is designated safeguarding staff (school psychologist, anti-bullying team).",
+)
+def coordinator_code(issuer: str, client_id: str | None, hours: int, safeguarding: bool) -> None:
+    """Print a one-time code that makes a staff member of that Moodle site a coordinator."""
+    found = [
+        p
+        for p in list_platforms()
+        if p.issuer == issuer.strip() and (client_id is None or p.client_id == client_id)
+    ]
+    if len(found) != 1:
+        raise click.UsageError(
+            f"No single registered platform {issuer!r}"
+            + (f" with client ID {client_id!r}" if client_id else "")
+            + ": see `flask platform list` (and give --client-id when there are several)."
+        )
+    code = coordinators.make_code(
+        found[0].id, safeguarding=safeguarding, granted_by="operator", hours=hours
+    )
+    click.echo(code)
+    click.echo(
+        f"Valid once, for {hours} hours. The staff member opens Qadam from a Moodle course where "
+        "they are a teacher, chooses “I have a coordinator code” and enters it.",
+        err=True,
+    )
+
+
+@coordinator_cli.command("list")
+def coordinator_list() -> None:
+    """List coordinator grants: id, Moodle site, Moodle user id, safeguarding, who granted."""
+    rows = coordinators.grants()
+    if not rows:
+        click.echo("No coordinator grants.")
+    for row in rows:
+        click.echo(
+            f"{row.id}\t{row.issuer}\tuser={row.sub}\t"
+            f"safeguarding={'yes' if row.safeguarding else 'no'}\tby={row.granted_by}\t"
+            f"{row.created_at:%Y-%m-%d}"
+        )
+
+
+@coordinator_cli.command("revoke")
+@click.argument("grant_id", type=int)
+def coordinator_revoke(grant_id: int) -> None:
+    """Remove a grant: the person is a teacher again from their next launch."""
+    if not coordinators.revoke(grant_id):
+        raise click.ClickException(f"No coordinator grant {grant_id}.")
+    click.echo(f"Grant {grant_id} revoked.")
 
 
 @outbox_cli.command("drain")
 def outbox_drain() -> None:
     """Deliver every message that is due now, once (for cron or by hand)."""
+    from .lti_tool import tool_conf
     from .services import delivery
-    from .views.lti_support import tool_conf
 
     report = delivery.drain_outbox(tool_conf(signing=True))
     click.echo(f"{report}; {delivery.pending_count()} waiting.")
@@ -39,8 +104,8 @@ def outbox_work(interval: float) -> None:
     import time
 
     from .extensions import db
+    from .lti_tool import tool_conf
     from .services import delivery
-    from .views.lti_support import tool_conf
 
     while True:
         report = delivery.drain_outbox(tool_conf(signing=True))
@@ -222,5 +287,13 @@ def content_check() -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for group in (platform_cli, keys_cli, demo_cli, lti_cli, content_cli, outbox_cli):
+    for group in (
+        platform_cli,
+        keys_cli,
+        demo_cli,
+        lti_cli,
+        content_cli,
+        outbox_cli,
+        coordinator_cli,
+    ):
         app.cli.add_command(group)

@@ -55,7 +55,6 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "QADAM_DEMO": _flag(get("DEMO")),
         "QADAM_LTI_LEEWAY": int(get("LTI_LEEWAY", "15")),
         "QADAM_LAUNCH_LIFETIME": int(get("LAUNCH_LIFETIME", str(8 * 3600))),
-        "QADAM_COORDINATOR_CUSTOM_PARAM": get("COORDINATOR_CUSTOM_PARAM", "qadam_role"),
         "QADAM_KEY_ACTIVATION_DELAY": int(get("KEY_ACTIVATION_DELAY", "86400")),
         "QADAM_REGISTRATION_ALLOWED_HOSTS": tuple(
             h.strip().lower() for h in get("REGISTRATION_ALLOWED_HOSTS").split(",") if h.strip()

@@ -8,8 +8,10 @@ from flask import Flask
 
 from lti.demo_platform import DemoSettings
 from lti.demo_platform.platform import load_key
+from lti.demo_platform.users import DEMO_COORDINATOR_SUB
 
 from .models import Platform
+from .services import coordinators
 from .services.platforms import PlatformSpec, save_platform
 
 DEMO_CLIENT_ID = "qadam-demo"
@@ -26,7 +28,6 @@ def demo_settings(app: Flask) -> DemoSettings:
         tool_login_url=base + "/lti/login",
         tool_launch_url=base + "/lti/launch",
         tool_jwks_url=base + "/lti/jwks",
-        coordinator_param=app.config["QADAM_COORDINATOR_CUSTOM_PARAM"],
     )
 
 
@@ -34,7 +35,7 @@ def register_demo_platform(app: Flask) -> Platform:
     """Register the demo platform like any other: issuer, client id, URLs, one deployment."""
     settings = demo_settings(app)
     load_key(settings.key_path)
-    return save_platform(
+    platform = save_platform(
         PlatformSpec(
             issuer=settings.issuer,
             client_id=settings.client_id,
@@ -47,3 +48,7 @@ def register_demo_platform(app: Flask) -> Platform:
         [settings.deployment_id],
         registered_by="demo",
     )
+    # The demo's coordinator gets coordinator rights the way a school's psychologist would:
+    # granted in Qadam, not by a launch parameter.
+    coordinators.grant_for(platform.id, DEMO_COORDINATOR_SUB, safeguarding=True, granted_by="demo")
+    return platform

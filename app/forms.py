@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, StringField
+from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length
 
 from .i18n import LANGUAGE_NAMES
@@ -36,3 +36,13 @@ class AddToCourseForm(FlaskForm):
 
 class QuizActionForm(FlaskForm):
     """Quiz pages' forms: the chosen options are read from the request; this is the token."""
+
+
+class CoordinatorCodeForm(FlaskForm):
+    code = StringField(_l("Coordinator code"), validators=[DataRequired(), Length(min=12, max=40)])
+
+
+class NewCoordinatorCodeForm(FlaskForm):
+    safeguarding = BooleanField(
+        _l("Designated safeguarding staff (school psychologist, anti-bullying team)")
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request, session
+from flask import current_app, g, request, session
 from flask_babel import get_locale
 
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
@@ -24,7 +24,7 @@ def normalize_locale(value: str | None) -> str | None:
 
 def select_locale() -> str:
     """Flask-Babel's locale selector."""
-    for candidate in (session.get("lang"), session.get("launch_locale")):
+    for candidate in (session.get("lang"), g.get("launch_locale")):
         lang = normalize_locale(candidate)
         if lang:
             return lang

@@ -37,9 +37,9 @@ class OutboxWorker:
             self.drain_once()
 
     def drain_once(self) -> None:
+        from .lti_tool import tool_conf
         from .models.base import utcnow
         from .services import delivery
-        from .views.lti_support import tool_conf
 
         with self.app.app_context():
             try:

@@ -23,7 +23,7 @@ class GradeTarget:
     scopes: Sequence[str]
     lineitem_url: str | None
     lineitems_url: str | None
-    resource_link_id: str
+    resource_link_id: str | None  # None: any column of the resource, not one link's own
     resource_id: str
     label: str
     score_maximum: float = 100.0
@@ -87,12 +87,16 @@ def _find_or_create(service: AssignmentsGradesService, target: GradeTarget) -> L
         .set_label(target.label)
         .set_score_maximum(target.score_maximum)
         .set_resource_id(target.resource_id)
-        .set_resource_link_id(target.resource_link_id)
     )
+    if target.resource_link_id:
+        wanted.set_resource_link_id(target.resource_link_id)
     return service.find_or_create_lineitem(
         wanted,
         condition=lambda item: (
-            item.get("resourceLinkId") == target.resource_link_id
-            and item.get("resourceId") == target.resource_id
+            item.get("resourceId") == target.resource_id
+            and (
+                target.resource_link_id is None
+                or item.get("resourceLinkId") == target.resource_link_id
+            )
         ),
     )

@@ -23,18 +23,6 @@ DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linki
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 
-# Claims that identify a person by name or address. Qadam needs none of them, so they are
-# dropped before a launch is stored.
-PERSONAL_CLAIMS = (
-    "name",
-    "given_name",
-    "family_name",
-    "middle_name",
-    "email",
-    "picture",
-    "locale",
-)
-
 
 class MessageType(StrEnum):
     RESOURCE_LINK = "LtiResourceLinkRequest"

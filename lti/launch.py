@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -165,10 +165,11 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
         launch_lifetime: int,
         login_url: str,
         requests_session: requests.Session,
+        custom_params: Collection[str] = (),
     ) -> None:
         request = FlaskRequest()
         cookies = FlaskCookieService(request)
-        self._session = StoreSessionService(storage, launch_lifetime)
+        self._session = StoreSessionService(storage, launch_lifetime, custom_params)
         super().__init__(
             request,
             tool_conf,
@@ -191,8 +192,11 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
     def validate(self) -> _QadamMessageLaunch:
         self._validated = True
         try:
-            self.validate_jwt_format()
+            if not self._get_request_param("id_token") and not self._get_request_param("state"):
+                raise LaunchError(LaunchProblem.MALFORMED_REQUEST, "no id_token and no state")
+            # The login state goes first: a launch refused for any reason still uses it up.
             self.validate_state()
+            self.validate_jwt_format()
             self.validate_registration()
             self.validate_jwt_signature()
             self.validate_nonce()
@@ -476,8 +480,12 @@ def validate_launch(
     leeway: int = 15,
     launch_lifetime: int = 8 * 3600,
     requests_session: requests.Session | None = None,
+    custom_params: Collection[str] = (),
 ) -> Launch:
-    """Check the launch in the current Flask request; return it or raise :class:`LaunchError`."""
+    """Check the launch in the current Flask request; return it or raise :class:`LaunchError`.
+
+    Only the custom parameters named in ``custom_params`` are kept with the stored launch.
+    """
     message_launch = _QadamMessageLaunch(
         tool_conf=tool_conf,
         storage=storage,
@@ -485,6 +493,7 @@ def validate_launch(
         launch_lifetime=launch_lifetime,
         login_url=login_url,
         requests_session=requests_session or _shared_session(),
+        custom_params=custom_params,
     )
     message_launch.validate()
     body = message_launch.get_launch_data()

@@ -6,13 +6,14 @@ worker process sees the same state and nothing of the launch rides in the cookie
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping
 from typing import Any, Protocol
 
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
 from pylti1p3.session import SessionService
 
-from .claims import EXT, LIS, PERSONAL_CLAIMS
+from . import claims as c
 
 # How long a login may take before its launch arrives (the platform's consent and redirect).
 LOGIN_LIFETIME = 600
@@ -69,13 +70,70 @@ class StoreLaunchDataStorage(LaunchDataStorage[Any]):
         self._store.delete(self._prepare_key(key))
 
 
-def strip_personal_claims(body: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the launch claims without names, e-mail addresses or user names."""
-    kept = {k: v for k, v in body.items() if k not in PERSONAL_CLAIMS}
-    if isinstance(kept.get(EXT), Mapping):
-        kept[EXT] = {k: v for k, v in kept[EXT].items() if k != "user_username"}
-    if isinstance(kept.get(LIS), Mapping):
-        kept[LIS] = {k: v for k, v in kept[LIS].items() if k != "person_sourcedid"}
+# What a stored launch keeps: the claims Qadam reads, and in each only the fields it reads.
+# Everything else (names, e-mail addresses, user names, lis and ext data, LTI 1.1 ids, …) is
+# dropped, whatever the platform decides to send. ``None``: the claim is kept whole.
+KEPT_CLAIMS: Mapping[str, frozenset[str] | None] = {
+    "iss": None,
+    "sub": None,
+    "aud": None,
+    "azp": None,
+    "exp": None,
+    "iat": None,
+    "nonce": None,
+    c.MESSAGE_TYPE: None,
+    c.VERSION: None,
+    c.DEPLOYMENT_ID: None,
+    c.TARGET_LINK_URI: None,
+    c.ROLES: None,
+    c.RESOURCE_LINK: frozenset({"id", "title"}),
+    c.CONTEXT: frozenset({"id", "title", "label", "type"}),
+    c.LAUNCH_PRESENTATION: frozenset({"locale", "document_target", "return_url"}),
+    c.AGS_ENDPOINT: frozenset({"scope", "lineitems", "lineitem"}),
+    c.NRPS_SERVICE: frozenset({"context_memberships_url", "service_versions"}),
+    c.DEEP_LINKING_SETTINGS: frozenset(
+        {
+            "deep_link_return_url",
+            "accept_types",
+            "accept_presentation_document_targets",
+            "accept_media_types",
+            "accept_multiple",
+            "accept_lineitem",
+            "auto_create",
+            "title",
+            "text",
+            "data",
+        }
+    ),
+}
+# A custom value that looks like an e-mail address (Moodle can substitute $Person.email.primary
+# into any custom parameter) is never kept, even under a parameter Qadam reads.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+MAX_CUSTOM_VALUE = 255
+
+
+def kept_claims(body: Mapping[str, Any], custom_params: Collection[str]) -> dict[str, Any]:
+    """The launch claims worth storing: an allow-list, custom parameters only those named."""
+    kept: dict[str, Any] = {}
+    for claim, fields in KEPT_CLAIMS.items():
+        if claim not in body:
+            continue
+        value = body[claim]
+        if fields is not None:
+            if not isinstance(value, Mapping):
+                continue
+            value = {k: v for k, v in value.items() if k in fields}
+        kept[claim] = value
+    custom = body.get(c.CUSTOM)
+    if isinstance(custom, Mapping):
+        kept[c.CUSTOM] = {
+            str(k): v
+            for k, v in custom.items()
+            if k in custom_params
+            and isinstance(v, str)
+            and len(v) <= MAX_CUSTOM_VALUE
+            and not _EMAIL.search(v)
+        }
     return kept
 
 
@@ -89,8 +147,14 @@ class StoreSessionService(SessionService):
 
     _storage: StoreLaunchDataStorage
 
-    def __init__(self, storage: StoreLaunchDataStorage, launch_lifetime: int) -> None:
+    def __init__(
+        self,
+        storage: StoreLaunchDataStorage,
+        launch_lifetime: int,
+        custom_params: Collection[str] = (),
+    ) -> None:
         self._storage = storage
+        self._custom_params = frozenset(custom_params)
         self.data_storage = storage
         self._launch_data_lifetime = launch_lifetime
         self._nonce: str | None = None
@@ -118,4 +182,4 @@ class StoreSessionService(SessionService):
         return False
 
     def save_launch_data(self, key: str, jwt_body: Mapping[str, Any]) -> None:
-        super().save_launch_data(key, strip_personal_claims(jwt_body))
+        super().save_launch_data(key, kept_claims(jwt_body, self._custom_params))

@@ -1,15 +1,18 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
 
+from .coordinator import CoordinatorGrant
 from .lesson_delivery import LessonDelivery
 from .lti_store import LtiStoreEntry
 from .platform import Deployment, Platform
-from .quiz import OutboxMessage, QuizAnswer, QuizAttempt, ResourceLink
+from .quiz import LinkLineItem, OutboxMessage, QuizAnswer, QuizAttempt, ResourceLink
 from .school_class import Membership, Person, SchoolClass
 from .tool_key import ToolKey
 
 __all__ = [
+    "CoordinatorGrant",
     "Deployment",
     "LessonDelivery",
+    "LinkLineItem",
     "LtiStoreEntry",
     "Membership",
     "OutboxMessage",

@@ -28,6 +28,25 @@ class ResourceLink(db.Model):  # type: ignore[name-defined]
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
+class LinkLineItem(db.Model):  # type: ignore[name-defined]
+    """The gradebook column (line item) that scores of one resource take through one link.
+
+    A row with no URL yet is a claim: one worker is finding or creating the column, so
+    another does not create a second one.
+    """
+
+    __tablename__ = "link_line_item"
+    __table_args__ = (UniqueConstraint("resource_link_id", "resource_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_link_id: Mapped[int] = mapped_column(
+        ForeignKey("resource_link.id", ondelete="CASCADE")
+    )
+    resource_id: Mapped[str] = mapped_column(String(100))
+    lineitem_url: Mapped[str | None] = mapped_column(Text)
+    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
 class QuizAttempt(db.Model):  # type: ignore[name-defined]
     """One attempt of a student at a quiz in a class. Answers are saved as they are given."""
 
@@ -89,6 +108,8 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
     status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
     tries: Mapped[int] = mapped_column(Integer, default=0)
     next_try_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    # Set by the worker holding the message; an outcome is written only under the same claim.
+    claim: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

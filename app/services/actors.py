@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from lti import Role
 
 from ..extensions import db
-from ..models import Membership, Person, SchoolClass
+from ..models import CoordinatorGrant, Membership, Person, SchoolClass
 from ..models.base import utcnow
 from . import platforms, resource_links
 
@@ -31,48 +31,49 @@ class ActorRole(StrEnum):
     COORDINATOR = "coordinator"
 
 
-COORDINATOR_ROLES = frozenset(
+# Site-level administrators: a role only the platform's administrators hold.
+ADMINISTRATOR_ROLES = frozenset(
     {
         Role.INSTITUTION_ADMINISTRATOR,
         Role.SYSTEM_ADMINISTRATOR,
         Role.SYSTEM_SYSADMIN,
     }
 )
-TEACHER_ROLES = frozenset(
+COURSE_TEACHER_ROLES = frozenset(
     {
         Role.INSTRUCTOR,
         Role.TEACHING_ASSISTANT,
         Role.CONTENT_DEVELOPER,
         Role.COURSE_ADMINISTRATOR,
-        Role.INSTITUTION_FACULTY,
-        Role.INSTITUTION_INSTRUCTOR,
     }
 )
-STUDENT_ROLES = frozenset({Role.LEARNER, Role.INSTITUTION_STUDENT, Role.INSTITUTION_LEARNER})
+COURSE_STUDENT_ROLES = frozenset({Role.LEARNER})
+INSTITUTION_TEACHER_ROLES = frozenset({Role.INSTITUTION_FACULTY, Role.INSTITUTION_INSTRUCTOR})
+INSTITUTION_STUDENT_ROLES = frozenset({Role.INSTITUTION_STUDENT, Role.INSTITUTION_LEARNER})
+_COURSE_ROLE_PREFIX = "http://purl.imsglobal.org/vocab/lis/v2/membership"
 
 
-def classify_roles(
-    roles: Iterable[str], custom: Mapping[str, str], coordinator_param: str
-) -> ActorRole | None:
+def classify_roles(roles: Iterable[str]) -> ActorRole | None:
     """Map LTI role URIs to the role Qadam acts on, or None when none applies.
 
-    A staff member (teacher or administrator) becomes a coordinator when the platform says so
-    in the custom parameter ``coordinator_param`` (e.g. ``qadam_role=coordinator`` on an
-    activity in a course for school psychologists). A learner never does.
+    The role in this course decides: a learner here is a student whatever their roles
+    elsewhere in the institution. Site administrators are coordinators. Institution roles
+    count only when the launch names no course role. Coordinator rights for other staff come
+    from a grant in Qadam (see :mod:`coordinators`), never from the launch.
     """
     held = set(roles)
-    is_staff = bool(held & (COORDINATOR_ROLES | TEACHER_ROLES))
-    if held & COORDINATOR_ROLES:
+    course_teacher = bool(held & COURSE_TEACHER_ROLES)
+    if held & COURSE_STUDENT_ROLES and not course_teacher:
+        return ActorRole.STUDENT
+    if held & ADMINISTRATOR_ROLES:
         return ActorRole.COORDINATOR
-    if (
-        is_staff
-        and coordinator_param
-        and custom.get(coordinator_param, "").strip().lower() == (ActorRole.COORDINATOR)
-    ):
-        return ActorRole.COORDINATOR
-    if held & TEACHER_ROLES:
+    if course_teacher:
         return ActorRole.TEACHER
-    if held & STUDENT_ROLES:
+    if any(r.startswith(_COURSE_ROLE_PREFIX) for r in held):
+        return None  # a course role Qadam has no page for (e.g. only Mentor)
+    if held & INSTITUTION_TEACHER_ROLES:
+        return ActorRole.TEACHER
+    if held & INSTITUTION_STUDENT_ROLES:
         return ActorRole.STUDENT
     return None
 
@@ -112,6 +113,7 @@ _CLASS = select(
     SchoolClass.platform_id == bindparam("platform_id"),
     SchoolClass.context_id == bindparam("context_id"),
 )
+_GRANT = select(CoordinatorGrant.id).where(CoordinatorGrant.person_id == bindparam("person_id"))
 _MEMBERSHIP = select(Membership.id, Membership.role, Membership.last_launch_at).where(
     Membership.person_id == bindparam("person_id"),
     Membership.school_class_id == bindparam("school_class_id"),
@@ -134,7 +136,8 @@ def _find_or_add(query: Any, model: type[M], lookup: dict[str, Any], **values: o
 def record_launch(launch: Launch, role: ActorRole, lesson_id: str | None = None) -> Actor:
     """Record the person, class, membership and activity of a launch in one transaction.
 
-    ``lesson_id`` is the lesson the activity opens, if any.
+    ``lesson_id`` is the lesson the activity opens, if any. A teacher holding a coordinator
+    grant acts as coordinator.
     """
     registration = platforms.registrations().get(launch.issuer, launch.client_id)
     if registration is None:
@@ -145,6 +148,8 @@ def record_launch(launch: Launch, role: ActorRole, lesson_id: str | None = None)
     platform_id = registration.platform_id
     now = utcnow()
     person_id = _find_or_add(_PERSON, Person, {"platform_id": platform_id, "sub": launch.sub}).id
+    if role is ActorRole.TEACHER and db.session.execute(_GRANT, {"person_id": person_id}).first():
+        role = ActorRole.COORDINATOR
     school_class_id = None
     resource_link_pk = None
     if launch.context is not None:

@@ -8,7 +8,8 @@ administrator to look at and replay.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,9 +35,11 @@ class DrainReport:
     delivered: int = 0
     retrying: int = 0
     dead: int = 0
+    lost: int = 0  # another worker took the message over after this one's lease ran out
 
     def __str__(self) -> str:
-        return f"{self.delivered} delivered, {self.retrying} to retry, {self.dead} dead"
+        text = f"{self.delivered} delivered, {self.retrying} to retry, {self.dead} dead"
+        return text + (f", {self.lost} taken over" if self.lost else "")
 
 
 def retry_delay(tries: int) -> timedelta:
@@ -55,8 +58,7 @@ def due_ids(now: datetime, limit: int = 100) -> list[int]:
     )
 
 
-def claim(message_id: int, now: datetime) -> OutboxMessage | None:
-    """Take a due message for this worker, or None if another took it first."""
+def _take(message_id: int, now: datetime, lease: timedelta, claim: str) -> bool:
     taken = db.session.execute(
         update(OutboxMessage)
         .where(
@@ -64,85 +66,163 @@ def claim(message_id: int, now: datetime) -> OutboxMessage | None:
             OutboxMessage.status == PENDING,
             OutboxMessage.next_try_at <= now,
         )
-        .values(next_try_at=now + CLAIM_LEASE)
+        .values(next_try_at=now + lease, claim=claim)
     ).rowcount  # type: ignore[attr-defined]
-    db.session.commit()
-    return db.session.get(OutboxMessage, message_id) if taken == 1 else None
+    return bool(taken == 1)
 
 
-def drain_outbox(tool_conf: lti.LookupToolConf, *, now: datetime | None = None) -> DrainReport:
-    """Deliver every message that is due; return what happened."""
+def claim_next(
+    lease: timedelta = CLAIM_LEASE, clock: Callable[[], datetime] = utcnow
+) -> tuple[OutboxMessage, str] | None:
+    """Take the next due message for this worker; None when nothing is due.
+
+    The time is read at the claim itself, so the lease runs from the moment the message is
+    taken. On PostgreSQL the due row is locked with ``FOR UPDATE SKIP LOCKED``, so concurrent
+    workers each take a different message without waiting; elsewhere a compare-and-set
+    update decides (SQLite runs one writer at a time).
+    """
+    claim = secrets.token_hex(8)
+    now = clock()
+    if db.session.get_bind().dialect.name == "postgresql":
+        candidates = list(
+            db.session.scalars(
+                select(OutboxMessage.id)
+                .where(OutboxMessage.status == PENDING, OutboxMessage.next_try_at <= now)
+                .order_by(OutboxMessage.next_try_at, OutboxMessage.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+        )
+    else:
+        candidates = due_ids(now, limit=10)
+    for message_id in candidates:
+        if _take(message_id, now, lease, claim):
+            db.session.commit()
+            message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+            return (message, claim) if message is not None else None
+    db.session.rollback()
+    return None
+
+
+def drain_outbox(
+    tool_conf: lti.LookupToolConf,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    lease: timedelta = CLAIM_LEASE,
+    limit: int = 500,
+) -> DrainReport:
+    """Deliver the messages that are due (at most ``limit``); return what happened."""
     report = DrainReport()
-    moment = now or utcnow()
-    for message_id in due_ids(moment):
-        message = claim(message_id, moment)
-        if message is None:
-            continue
-        outcome = deliver(tool_conf, message, moment)
+    for _ in range(limit):
+        claimed = claim_next(lease, clock)
+        if claimed is None:
+            break
+        outcome = deliver(tool_conf, *claimed, clock=clock)
         setattr(report, outcome, getattr(report, outcome) + 1)
     return report
 
 
-def deliver(tool_conf: lti.LookupToolConf, message: OutboxMessage, now: datetime) -> str:
-    """Send one claimed message and record the outcome: delivered, retrying or dead."""
+def _record_outcome(message_id: int, claim: str, **values: object) -> bool:
+    """Write an outcome only while this worker's claim still holds; False if it was lost."""
+    written = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.claim == claim)
+        .values(claim=None, **values)
+    ).rowcount  # type: ignore[attr-defined]
+    db.session.commit()
+    return bool(written == 1)
+
+
+def deliver(
+    tool_conf: lti.LookupToolConf,
+    message: OutboxMessage,
+    claim: str,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+) -> str:
+    """Send one claimed message and record the outcome: delivered, retrying, dead or lost."""
+    message_id, tries = message.id, message.tries + 1
     try:
         if message.kind != SCORE_KIND:
             raise lti.ServiceError(
                 f"unknown message kind {message.kind}", status=None, permanent=True
             )
-        _send_score(tool_conf, message)
+        _send_score(tool_conf, message, clock)
     except Exception as exc:
         # Anything but a platform's answer (a malformed message, a bug) will not mend itself:
         # the message is set aside with the reason, and the other messages go on.
         db.session.rollback()
         permanent = not isinstance(exc, lti.ServiceError) or exc.permanent
-        message.tries += 1
-        message.last_error = (
-            str(exc) if isinstance(exc, lti.ServiceError) else f"{type(exc).__name__}: {exc}"
-        )[:2000]
+        error = str(exc) if isinstance(exc, lti.ServiceError) else f"{type(exc).__name__}: {exc}"
+        values: dict[str, object]
         if permanent:
-            message.status = DEAD
-            outcome = "dead"
+            outcome, values = "dead", {"status": DEAD}
         else:
-            message.next_try_at = now + retry_delay(message.tries)
-            outcome = "retrying"
-        db.session.commit()
+            # The back-off counts from the failure, not from when the pass began.
+            outcome, values = "retrying", {"next_try_at": clock() + retry_delay(tries)}
+        if not _record_outcome(message_id, claim, tries=tries, last_error=error[:2000], **values):
+            return "lost"
         return outcome
-    message.tries += 1
-    message.status = DELIVERED
-    message.delivered_at = utcnow()
-    message.last_error = ""
-    db.session.commit()
+    if not _record_outcome(
+        message_id,
+        claim,
+        tries=tries,
+        status=DELIVERED,
+        delivered_at=clock(),
+        last_error="",
+    ):
+        return "lost"
     return "delivered"
 
 
-def _send_score(tool_conf: lti.LookupToolConf, message: OutboxMessage) -> None:
+def _send_score(
+    tool_conf: lti.LookupToolConf, message: OutboxMessage, clock: Callable[[], datetime]
+) -> None:
     platform = db.session.get(Platform, message.platform_id) if message.platform_id else None
     if platform is None:
         raise lti.ServiceError("the platform is no longer registered", status=None, permanent=True)
     data = message.payload
-    link = resource_links.link(data.get("resource_link"))
-    lineitem_url = (link.lineitem_url if link else None) or data.get("lineitem_url")
-    target = lti.GradeTarget(
-        issuer=platform.issuer,
-        client_id=platform.client_id,
-        scopes=tuple(data["scopes"]),
-        lineitem_url=lineitem_url,
-        lineitems_url=data.get("lineitems_url"),
-        resource_link_id=data["link_id"],
-        resource_id=data["resource_id"],
-        label=data["label"],
-        score_maximum=float(data["score_maximum"]),
-    )
+    resource_id = str(data["resource_id"])
     score = lti.Score(
         user_id=data["user_id"],
         score_given=float(data["score_given"]),
         score_maximum=float(data["score_maximum"]),
         timestamp=data["timestamp"],
     )
-    used = lti.post_score(tool_conf, target, score)
-    if link is not None and not link.lineitem_url and used:
-        resource_links.remember_lineitem(link.id, used)
+
+    link = resource_links.link(data.get("resource_link"))
+    # A link's own column is the one Moodle made for its activity; it takes only the scores
+    # of the activity's own lesson. Any other score finds the column of its resource.
+    own = link is not None and link.lesson_id == resource_id
+    lineitem_url = link.lineitem_url if own and link is not None else None
+    lineitem_url = lineitem_url or data.get("lineitem_url")
+    creating = False
+    if not lineitem_url and link is not None:
+        try:
+            lineitem_url, creating = resource_links.claim_line_item(link.id, resource_id, clock())
+        except resource_links.LineItemBusy:
+            raise lti.ServiceError(
+                "another delivery is creating this gradebook column", status=None, permanent=False
+            ) from None
+    target = lti.GradeTarget(
+        issuer=platform.issuer,
+        client_id=platform.client_id,
+        scopes=tuple(data["scopes"]),
+        lineitem_url=lineitem_url,
+        lineitems_url=data.get("lineitems_url"),
+        resource_link_id=data["link_id"] if own else None,
+        resource_id=resource_id,
+        label=data["label"],
+        score_maximum=float(data["score_maximum"]),
+    )
+    try:
+        used = lti.post_score(tool_conf, target, score)
+    except Exception:
+        if creating and link is not None:
+            resource_links.release_line_item(link.id, resource_id)
+        raise
+    if creating and link is not None:
+        resource_links.remember_line_item(link.id, resource_id, used)
 
 
 def messages(status: str | None = None, limit: int = 200) -> list[OutboxMessage]:
@@ -157,7 +237,7 @@ def replay(message_ids: Iterable[int] | None = None) -> int:
     query = (
         update(OutboxMessage)
         .where(OutboxMessage.status == DEAD)
-        .values(status=PENDING, next_try_at=utcnow(), tries=0)
+        .values(status=PENDING, next_try_at=utcnow(), tries=0, claim=None)
     )
     if message_ids is not None:
         query = query.where(OutboxMessage.id.in_(list(message_ids)))

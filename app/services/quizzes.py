@@ -55,6 +55,13 @@ class NoAttemptsLeft(QuizProblem):
         super().__init__("no-attempts-left")
 
 
+class AttemptConflict(QuizProblem):
+    """Starting an attempt kept colliding with another one (not a retry loop without end)."""
+
+    def __init__(self) -> None:
+        super().__init__("conflict")
+
+
 @dataclass(frozen=True)
 class AttemptState:
     """An attempt with its answers, as the quiz page shows it."""
@@ -131,39 +138,54 @@ def finished_scores(
 
 
 def open_attempt(
-    quiz: Quiz, person_id: int, school_class_id: int, resource_link_pk: int | None
+    quiz: Quiz,
+    person_id: int,
+    school_class_id: int,
+    resource_link_pk: int | None,
+    *,
+    lesson_id: str | None = None,
 ) -> QuizAttempt:
     """The student's unfinished attempt, or a new one if attempts are left.
 
     Resuming is what keeps answers safe: whatever session or device the student comes back
-    from, the same attempt with every saved answer is found again.
+    from, the same attempt with every saved answer is found again; it keeps the activity it
+    was started from. A new attempt is bound to the launched activity only when that activity
+    opens this quiz's lesson (``lesson_id``): its gradebook column is that lesson's.
     """
-    unfinished = unfinished_attempt(quiz.id, person_id, school_class_id)
-    if unfinished is not None:
-        if resource_link_pk is not None and unfinished.resource_link_id != resource_link_pk:
-            unfinished.resource_link_id = resource_link_pk
+    for _ in range(2):
+        unfinished = unfinished_attempt(quiz.id, person_id, school_class_id)
+        if unfinished is not None:
+            return unfinished
+        finished, last_number = db.session.execute(
+            _COUNT_AND_LAST, _student(quiz.id, person_id, school_class_id)
+        ).one()
+        if quiz.attempts and finished >= quiz.attempts:
+            raise NoAttemptsLeft()
+        attempt = QuizAttempt(
+            person_id=person_id,
+            school_class_id=school_class_id,
+            quiz_id=quiz.id,
+            number=(last_number or 0) + 1,
+            resource_link_id=_own_link(resource_link_pk, lesson_id),
+        )
+        db.session.add(attempt)
+        try:
             db.session.commit()
-        return unfinished
-    finished, last_number = db.session.execute(
-        _COUNT_AND_LAST, _student(quiz.id, person_id, school_class_id)
-    ).one()
-    if quiz.attempts and finished >= quiz.attempts:
-        raise NoAttemptsLeft()
-    attempt = QuizAttempt(
-        person_id=person_id,
-        school_class_id=school_class_id,
-        quiz_id=quiz.id,
-        number=(last_number or 0) + 1,
-        resource_link_id=resource_link_pk,
+        except IntegrityError:
+            # The same student started it a moment ago in another tab: take that one.
+            db.session.rollback()
+            continue
+        return attempt
+    raise AttemptConflict()
+
+
+def _own_link(resource_link_pk: int | None, lesson_id: str | None) -> int | None:
+    if resource_link_pk is None or lesson_id is None:
+        return None
+    link_lesson = db.session.scalar(
+        select(ResourceLink.lesson_id).where(ResourceLink.id == resource_link_pk)
     )
-    db.session.add(attempt)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # The same student started it a moment ago in another tab.
-        db.session.rollback()
-        return open_attempt(quiz, person_id, school_class_id, resource_link_pk)
-    return attempt
+    return resource_link_pk if link_lesson == lesson_id else None
 
 
 def attempt_of(attempt_id: int, person_id: int) -> QuizAttempt | None:
@@ -321,12 +343,23 @@ _FINISH = (
 )
 
 
-def submit(quiz: Quiz, attempt_id: int, person_id: int, *, label: str) -> QuizAttempt:
-    """Finish an attempt: score it and, when its activity has a gradebook, queue the score.
+def submit(
+    quiz: Quiz,
+    attempt_id: int,
+    person_id: int,
+    *,
+    label: str,
+    resource_id: str | None = None,
+    service_link_pk: int | None = None,
+) -> QuizAttempt:
+    """Finish an attempt: score it and, when a gradebook can take it, queue the score.
 
-    The attempt's score and the outbox message are written in one transaction, so a score
-    is never lost between the two; the attempt is finished by a compare-and-set, so a second
-    submit, even at the same moment, changes nothing.
+    The score goes only to the column of the quiz's own resource (``resource_id``, its
+    lesson): through the attempt's own activity when it was started from the lesson's
+    activity, otherwise through the launched activity ``service_link_pk`` to the course's
+    column of that resource. The attempt's score and the outbox message are written in one
+    transaction, so a score is never lost between the two; the attempt is finished by a
+    compare-and-set, so a second submit, even at the same moment, changes nothing.
     """
     attempt = db.session.get(QuizAttempt, attempt_id)
     if attempt is None or attempt.person_id != person_id or attempt.quiz_id != quiz.id:
@@ -354,7 +387,8 @@ def submit(quiz: Quiz, attempt_id: int, person_id: int, *, label: str) -> QuizAt
     ]
     if points:
         db.session.execute(_SET_POINTS, points)
-    link = attempt.resource_link
+    own_link = attempt.resource_link
+    link = own_link or (db.session.get(ResourceLink, service_link_pk) if service_link_pk else None)
     if link is not None and link.ags_scopes and quiz.graded:
         earlier = finished_scores(quiz.id, person_id, attempt.school_class_id, besides=attempt.id)
         counted = counted_score(quiz.counts, [*earlier, score])
@@ -366,7 +400,15 @@ def submit(quiz: Quiz, attempt_id: int, person_id: int, *, label: str) -> QuizAt
                 kind=SCORE_KIND,
                 dedupe_key=f"score:{attempt_id}",
                 platform_id=platform_id,
-                payload=score_payload(link, quiz, label, str(sub), counted or 0.0, now),
+                payload=score_payload(
+                    link,
+                    own=own_link is not None,
+                    resource_id=resource_id or quiz.id,
+                    label=label,
+                    sub=str(sub),
+                    score=counted or 0.0,
+                    submitted=now,
+                ),
             )
         )
     db.session.commit()
@@ -374,16 +416,26 @@ def submit(quiz: Quiz, attempt_id: int, person_id: int, *, label: str) -> QuizAt
 
 
 def score_payload(
-    link: ResourceLink, quiz: Quiz, label: str, sub: str, score: float, submitted: datetime
+    link: ResourceLink,
+    *,
+    own: bool,
+    resource_id: str,
+    label: str,
+    sub: str,
+    score: float,
+    submitted: datetime,
 ) -> dict[str, object]:
-    """What the delivery worker needs to post one score; no names, only the platform's id."""
+    """What the delivery worker needs to post one score; no names, only the platform's id.
+
+    ``own``: the link is the activity of this resource, so its own column takes the score.
+    """
     return {
         "resource_link": link.id,
         "link_id": link.link_id,
         "scopes": list(link.ags_scopes),
-        "lineitem_url": link.lineitem_url,
+        "lineitem_url": link.lineitem_url if own else None,
         "lineitems_url": link.lineitems_url,
-        "resource_id": link.lesson_id or quiz.id,  # as deep linking names the column
+        "resource_id": resource_id,  # the lesson, as deep linking names the column
         "label": label,
         "user_id": sub,
         "score_given": round(score * SCORE_MAXIMUM, 2),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import ResourceLink, SchoolClass
+from ..models import LinkLineItem, ResourceLink, SchoolClass
 from ..models.base import utcnow
 
 if TYPE_CHECKING:
@@ -73,13 +75,88 @@ def record_link(
     return int(found.id)
 
 
-def remember_lineitem(resource_link_pk: int, lineitem_url: str) -> None:
-    """Keep the line item a score was posted to, so the next score needs no lookup."""
+# A worker that claimed a column and vanished is taken over after this long.
+LINE_ITEM_CLAIM_LEASE = timedelta(minutes=2)
+
+
+class LineItemBusy(Exception):
+    """Another worker is finding or creating this gradebook column right now."""
+
+
+_LINE_ITEM = select(LinkLineItem.lineitem_url, LinkLineItem.claimed_at).where(
+    LinkLineItem.resource_link_id == bindparam("link"),
+    LinkLineItem.resource_id == bindparam("resource"),
+)
+
+
+def claim_line_item(
+    resource_link_pk: int, resource_id: str, now: datetime
+) -> tuple[str | None, bool]:
+    """The column remembered for this link and resource, or the right to find or create it.
+
+    Returns ``(url, False)`` when it is known, ``(None, True)`` when this worker must find or
+    create it (then :func:`remember_line_item` or :func:`release_line_item`). Raises
+    :class:`LineItemBusy` while another worker holds the claim, so two workers never create
+    the same column twice.
+    """
+    key = {"link": resource_link_pk, "resource": resource_id}
+    found = db.session.execute(_LINE_ITEM, key).first()
+    if found is None:
+        try:
+            with db.session.begin_nested():
+                db.session.execute(
+                    insert(LinkLineItem).values(
+                        resource_link_id=resource_link_pk, resource_id=resource_id, claimed_at=now
+                    )
+                )
+            db.session.commit()
+            return None, True
+        except IntegrityError:
+            db.session.rollback()
+            found = db.session.execute(_LINE_ITEM, key).one()
+    if found.lineitem_url:
+        return found.lineitem_url, False
+    taken = db.session.execute(
+        update(LinkLineItem)
+        .where(
+            LinkLineItem.resource_link_id == resource_link_pk,
+            LinkLineItem.resource_id == resource_id,
+            LinkLineItem.lineitem_url.is_(None),
+            LinkLineItem.claimed_at == found.claimed_at,
+            LinkLineItem.claimed_at <= now - LINE_ITEM_CLAIM_LEASE,
+        )
+        .values(claimed_at=now)
+    ).rowcount  # type: ignore[attr-defined]
+    db.session.commit()
+    if taken != 1:
+        raise LineItemBusy(resource_id)
+    return None, True
+
+
+def remember_line_item(resource_link_pk: int, resource_id: str, lineitem_url: str) -> None:
+    """Keep the column a score was posted to, so the next score of the resource needs no lookup."""
     db.session.execute(
-        update(ResourceLink)
-        .where(ResourceLink.id == resource_link_pk, ResourceLink.lineitem_url.is_(None))
+        update(LinkLineItem)
+        .where(
+            LinkLineItem.resource_link_id == resource_link_pk,
+            LinkLineItem.resource_id == resource_id,
+        )
         .values(lineitem_url=lineitem_url)
     )
+    db.session.commit()
+
+
+def release_line_item(resource_link_pk: int, resource_id: str) -> None:
+    """Give up a claim whose column could not be found or created; the next try claims again."""
+    db.session.rollback()
+    db.session.execute(
+        delete(LinkLineItem).where(
+            LinkLineItem.resource_link_id == resource_link_pk,
+            LinkLineItem.resource_id == resource_id,
+            LinkLineItem.lineitem_url.is_(None),
+        )
+    )
+    db.session.commit()
 
 
 def link(resource_link_pk: int | None) -> ResourceLink | None:

@@ -24,12 +24,12 @@ from lti import LineItemSpec, ResourceLinkItem
 
 from ..auth import require_role
 from ..content_catalog import catalog
-from ..forms import AddToCourseForm, ClassBandForm, LanguageForm
+from ..forms import AddToCourseForm, ClassBandForm, LanguageForm, NewCoordinatorCodeForm
 from ..lesson_labels import BAND_NAMES
+from ..lti_tool import storage, tool_conf, tool_url
 from ..services import actors, lessons, quiz_results
 from ..services.actors import ActorRole
 from .lesson_filters import labels, read_filters
-from .lti_support import storage, tool_conf, tool_url
 
 bp = Blueprint("home", __name__)
 # The custom launch parameter a deep link sets so that the link opens one lesson.
@@ -116,6 +116,7 @@ def coordinator() -> ResponseReturnValue:
         "home/coordinator.html",
         school_class=actors.class_for(g.actor.school_class_id),
         overview=actors.platform_classes(g.actor.platform_id),
+        code_form=NewCoordinatorCodeForm(),
     )
 
 

@@ -26,13 +26,15 @@ from ..content_catalog import catalog
 from ..extensions import csrf
 from ..forms import ConfirmRegistrationForm
 from ..i18n import FALLBACK, normalize_locale
+from ..lti_tool import storage, tool_conf, tool_description, tool_url
 from ..services import actors, tool_keys
 from ..services.lti_store import DatabaseKeyValueStore
 from ..services.platforms import PlatformSpec, save_platform
 from .home import LESSON_PARAM
-from .lti_support import storage, tool_conf, tool_description, tool_url
 
 bp = Blueprint("lti", __name__)
+# The custom launch parameters Qadam reads; no other custom value is kept.
+LAUNCH_CUSTOM_PARAMS = frozenset({LESSON_PARAM})
 
 START_PAGES = {
     actors.ActorRole.TEACHER: "home.teacher",
@@ -90,15 +92,15 @@ def launch() -> ResponseReturnValue:
             login_url=tool_url("lti.login"),
             leeway=current_app.config["QADAM_LTI_LEEWAY"],
             launch_lifetime=current_app.config["QADAM_LAUNCH_LIFETIME"],
+            custom_params=LAUNCH_CUSTOM_PARAMS,
         )
     except LaunchError:
         store.commit()
         raise
     locale = normalize_locale(validated.locale) or FALLBACK
-    role = actors.classify_roles(
-        validated.roles, validated.custom, current_app.config["QADAM_COORDINATOR_CUSTOM_PARAM"]
-    )
+    role = actors.classify_roles(validated.roles)
     if role is None:
+        store.commit()  # the refused launch still uses up its login state and nonce
         raise NoRoleForLaunch(locale)
     lesson_id = validated.custom.get(LESSON_PARAM, "")
     lesson = catalog().get(lesson_id) if lesson_id else None
@@ -112,7 +114,7 @@ def launch() -> ResponseReturnValue:
         "launch %s: %s as %s in class %s",
         validated.message_type,
         actor.person_id,
-        role,
+        actor.role,
         actor.school_class_id,
     )
     if validated.message_type == MessageType.DEEP_LINKING:
@@ -125,7 +127,7 @@ def launch() -> ResponseReturnValue:
         page = "lessons.student" if role is actors.ActorRole.STUDENT else "lessons.show"
         response = redirect(url_for(page, lesson_id=lesson.id), code=303)
     else:
-        response = redirect(url_for(START_PAGES[role]), code=303)
+        response = redirect(url_for(START_PAGES[actor.role]), code=303)
     lti.forget_login_state(response, request.form.get("state"), secure=request.is_secure)
     return response
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from pathlib import Path
 
 from flask import (
@@ -24,21 +23,18 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-import lti
-
 from ..auth import require_role
 from ..content.quiz_schema import Quiz, QuizLayout
 from ..content_catalog import catalog
 from ..forms import QuizActionForm
 from ..services import actors, quiz_results, quizzes, resource_links
+from ..services import roster as roster_service
 from ..services.actors import ActorRole
 from ..services.scoring import counted_score
-from .lti_support import tool_conf
 from .problems import PlainProblem
 
 bp = Blueprint("quizzes", __name__, url_prefix="/quizzes")
 STAFF = (ActorRole.TEACHER, ActorRole.COORDINATOR)
-ROSTER_CACHE_SECONDS = 60
 
 
 def _quiz(quiz_id: str) -> Quiz:
@@ -60,6 +56,7 @@ def problem_message(reason: str) -> str:
         "locked": _("You have already checked this answer, so it can no longer change."),
         "submitted": _("This attempt is finished. Your answers were saved."),
         "no-attempts-left": _("You have used every attempt at this quiz."),
+        "conflict": _("The quiz was being opened in another tab. Reload the page."),
         "no-class": _("Open the quiz from your course in Moodle, so your answers are saved."),
     }.get(reason, _("Qadam could not save this answer."))
 
@@ -68,6 +65,12 @@ def _class_id() -> int:
     if g.actor.school_class_id is None:
         raise PlainProblem(400, problem_message("no-class"))
     return int(g.actor.school_class_id)
+
+
+def _lesson_id(quiz: Quiz) -> str:
+    """The resource a quiz's scores belong to: its lesson, as deep linking names the column."""
+    lesson = catalog().lesson_of_quiz(quiz.id)
+    return lesson.id if lesson else quiz.id
 
 
 def _wants_json() -> bool:
@@ -88,7 +91,12 @@ def take(quiz_id: str) -> ResponseReturnValue:
     attempts = quizzes.attempts_of(quiz.id, g.actor.person_id, class_id)
     if attempts and all(a.submitted_at is not None for a in attempts):
         return redirect(url_for("quizzes.result", quiz_id=quiz.id, attempt_id=attempts[-1].id))
-    attempt = quizzes.open_attempt(quiz, g.actor.person_id, class_id, g.actor.resource_link_pk)
+    try:
+        attempt = quizzes.open_attempt(
+            quiz, g.actor.person_id, class_id, g.actor.resource_link_pk, lesson_id=_lesson_id(quiz)
+        )
+    except quizzes.QuizProblem as problem:
+        raise PlainProblem(409, problem_message(problem.reason)) from problem
     state = quizzes.state_of(attempt)
     position = request.args.get("q", type=int)
     if position is None:
@@ -114,9 +122,15 @@ def again(quiz_id: str) -> ResponseReturnValue:
     if not QuizActionForm().validate_on_submit():
         abort(400)
     try:
-        quizzes.open_attempt(quiz, g.actor.person_id, _class_id(), g.actor.resource_link_pk)
-    except quizzes.NoAttemptsLeft:
-        raise PlainProblem(409, problem_message("no-attempts-left")) from None
+        quizzes.open_attempt(
+            quiz,
+            g.actor.person_id,
+            _class_id(),
+            g.actor.resource_link_pk,
+            lesson_id=_lesson_id(quiz),
+        )
+    except quizzes.QuizProblem as problem:
+        raise PlainProblem(409, problem_message(problem.reason)) from problem
     return redirect(url_for("quizzes.take", quiz_id=quiz.id, q=0), code=303)
 
 
@@ -179,7 +193,14 @@ def finish(quiz_id: str, attempt_id: int) -> ResponseReturnValue:
     if not QuizActionForm().validate_on_submit():
         abort(400)
     try:
-        quizzes.submit(quiz, attempt_id, g.actor.person_id, label=quizzes.quiz_label(quiz, _lang()))
+        quizzes.submit(
+            quiz,
+            attempt_id,
+            g.actor.person_id,
+            label=quizzes.quiz_label(quiz, _lang()),
+            resource_id=_lesson_id(quiz),
+            service_link_pk=g.actor.resource_link_pk,
+        )
     except quizzes.QuizProblem as problem:
         raise PlainProblem(409, problem_message(problem.reason)) from problem
     worker = current_app.extensions.get("qadam_outbox_worker")
@@ -217,7 +238,7 @@ def result(quiz_id: str, attempt_id: int) -> ResponseReturnValue:
 def results(quiz_id: str) -> ResponseReturnValue:
     quiz = _quiz(quiz_id)
     class_id = _class_id()
-    roster, roster_problem = _roster(class_id)
+    roster, roster_problem = roster_service.class_roster(class_id)
     found = quiz_results.class_results(quiz, class_id, roster)
     lesson = catalog().lesson_of_quiz(quiz.id)
     return render_template(
@@ -237,7 +258,7 @@ def results(quiz_id: str) -> ResponseReturnValue:
 def results_csv(quiz_id: str) -> ResponseReturnValue:
     quiz = _quiz(quiz_id)
     class_id = _class_id()
-    roster, _problem = _roster(class_id)
+    roster, _problem = roster_service.class_roster(class_id)
     headers, rows = quiz_results.export_rows(
         quiz, quiz_results.class_results(quiz, class_id, roster)
     )
@@ -255,35 +276,6 @@ def results_csv(quiz_id: str) -> ResponseReturnValue:
 def _spreadsheet_safe(cell: str) -> str:
     """Keep a spreadsheet from reading a name as a formula."""
     return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
-
-
-def _roster(class_id: int) -> tuple[list[quiz_results.RosterEntry] | None, bool]:
-    """The class's students from the platform's roster service (cached a minute).
-
-    Returns (roster or None, whether the platform failed to answer).
-    """
-    school_class = actors.class_for(class_id)
-    if school_class is None or not school_class.roster_url:
-        return None, False
-    cache = current_app.extensions.setdefault("qadam_rosters", {})
-    cached = cache.get(class_id)
-    if cached and cached[0] > time.monotonic():
-        return cached[1], False
-    platform = school_class.platform
-    try:
-        members = lti.fetch_roster(
-            tool_conf(signing=True), platform.issuer, platform.client_id, school_class.roster_url
-        )
-    except lti.ServiceError as exc:
-        current_app.logger.warning("roster of class %s not read: %s", class_id, exc)
-        return None, True
-    roster = [
-        quiz_results.RosterEntry(user_id=m.user_id, name=m.name)
-        for m in members
-        if m.active and actors.classify_roles(m.roles, {}, "") is ActorRole.STUDENT
-    ]
-    cache[class_id] = (time.monotonic() + ROSTER_CACHE_SECONDS, roster)
-    return roster, False
 
 
 @bp.get("/<quiz_id>/check")

@@ -33,7 +33,6 @@ class DemoSettings:
     tool_login_url: str
     tool_launch_url: str
     tool_jwks_url: str
-    coordinator_param: str
     # The lesson of the demo course's quiz activity (custom parameter lesson=…).
     quiz_lesson: str = "basic-cyberbullying-what-to-do"
 
@@ -72,7 +71,7 @@ def _lang(value: str | None) -> str:
 def create_blueprint(settings: DemoSettings) -> Blueprint:
     """The demo platform as a blueprint, to mount at ``/demo``."""
     bp = Blueprint("demo", __name__, template_folder="templates")
-    users = demo_users(settings.coordinator_param)
+    users = demo_users()
     key = load_key(settings.key_path)
     add_service_routes(
         bp,

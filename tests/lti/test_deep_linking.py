@@ -23,7 +23,7 @@ def _form(html: str) -> tuple[str, dict[str, str]]:
 def test_deep_link_response_is_signed_and_verifies(client: Any, platform: Any) -> None:
     response = platform.launch(client, "instructor", message="deep", locale="en")
     assert response.status_code == 303
-    assert response.headers["Location"] == "/add-to-course"
+    assert response.headers["Location"].split("?")[0] == "/add-to-course"
     page = client.get("/add-to-course?band=preschool").get_data(as_text=True)
     assert 'value="preschool-emergency-help"' in page
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
@@ -73,14 +73,14 @@ def test_choosing_nothing_is_refused_with_a_message(client: Any, platform: Any) 
 
 def test_the_created_link_opens_its_lesson(client: Any, platform: Any) -> None:
     teacher = platform.launch(client, "instructor", custom={"lesson": "preschool-emergency-help"})
-    assert teacher.headers["Location"] == "/lessons/preschool-emergency-help/"
+    assert teacher.headers["Location"].split("?")[0] == "/lessons/preschool-emergency-help/"
     assert "Who helps when something is wrong" in client.get(teacher.headers["Location"]).get_data(
         as_text=True
     )
     student = platform.launch(client, "learner", custom={"lesson": "preschool-emergency-help"})
-    assert student.headers["Location"] == "/lessons/preschool-emergency-help/student"
+    assert student.headers["Location"].split("?")[0] == "/lessons/preschool-emergency-help/student"
     gone = platform.launch(client, "learner", custom={"lesson": "retired-lesson"})
-    assert gone.headers["Location"] == "/student"
+    assert gone.headers["Location"].split("?")[0] == "/student"
 
 
 def test_students_cannot_deep_link(client: Any, platform: Any) -> None:

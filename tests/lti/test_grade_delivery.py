@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import OutboxMessage, ResourceLink
+from app.lti_tool import tool_conf
+from app.models import LinkLineItem, OutboxMessage
 from app.models.base import utcnow
 from app.services import delivery
-from app.views.lti_support import tool_conf
 from tests.support.platform_services import Member
 from tests.support.quiz_flow import (
     LESSON,
@@ -51,7 +51,7 @@ def take_quiz(
 
 def drain(app: Any, *, later: timedelta = timedelta(0)) -> delivery.DrainReport:
     with app.test_request_context():
-        return delivery.drain_outbox(tool_conf(signing=True), now=utcnow() + later)
+        return delivery.drain_outbox(tool_conf(signing=True), clock=lambda: utcnow() + later)
 
 
 def test_a_score_is_delivered_to_a_line_item_the_tool_creates(setup: tuple[Any, Any]) -> None:
@@ -77,8 +77,9 @@ def test_a_score_is_delivered_to_a_line_item_the_tool_creates(setup: tuple[Any, 
     assert drain(app).delivered == 0, "nothing is sent twice"
     assert len(services.scores) == 2
     with app.app_context():
-        link = db.session.scalars(select(ResourceLink)).one()
-        assert link.lineitem_url == services.lineitem_url(2), "kept for the next score"
+        remembered = db.session.scalars(select(LinkLineItem)).one()
+        assert remembered.lineitem_url == services.lineitem_url(2), "kept for the next score"
+        assert remembered.resource_id == LESSON
 
 
 def test_a_link_with_a_gradebook_column_gets_the_score_there(setup: tuple[Any, Any]) -> None:

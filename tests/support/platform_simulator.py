@@ -169,6 +169,7 @@ class PlatformSimulator:
         custom: dict[str, str] | None = None,
         ags: str | None = "lineitems",
         resource_link: str | None = None,
+        context: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Moodle's claims; ``ags`` is "lineitem" (the link has a gradebook column),
         "lineitems" (the tool may create one) or None (no grading service)."""
@@ -200,6 +201,8 @@ class PlatformSimulator:
             body[CUSTOM] = custom
         if resource_link is not None:
             body[RESOURCE_LINK] = {"id": resource_link, "title": "Quiz"}
+        if context is not None:
+            body["https://purl.imsglobal.org/spec/lti/claim/context"] = context
         if message != "deep":
             if ags is None:
                 body.pop(AGS, None)
@@ -265,6 +268,7 @@ class PlatformSimulator:
         custom: dict[str, str] | None = None,
         ags: str | None = "lineitems",
         resource_link: str | None = None,
+        context: dict[str, str] | None = None,
     ) -> Any:
         """Run login and launch; return the tool's answer to the launch POST."""
         auth = self.auth_request(self.login(client))
@@ -279,6 +283,7 @@ class PlatformSimulator:
             custom=custom,
             ags=ags,
             resource_link=resource_link,
+            context=context,
         )
         if mutate is not None:
             mutate(claims)

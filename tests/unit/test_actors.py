@@ -11,39 +11,30 @@ LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
 
 
 @pytest.mark.parametrize(
-    ("roles", "custom", "expected"),
+    ("roles", "expected"),
     [
-        ([LIS + "membership#Instructor"], {}, ActorRole.TEACHER),
-        ([LIS + "membership/Instructor#TeachingAssistant"], {}, ActorRole.TEACHER),
-        ([LIS + "membership#Learner"], {}, ActorRole.STUDENT),
-        ([LIS + "institution/person#Student"], {}, ActorRole.STUDENT),
+        ([LIS + "membership#Instructor"], ActorRole.TEACHER),
+        ([LIS + "membership/Instructor#TeachingAssistant"], ActorRole.TEACHER),
+        ([LIS + "membership#Learner"], ActorRole.STUDENT),
+        ([LIS + "institution/person#Student"], ActorRole.STUDENT),
         (
             [LIS + "institution/person#Administrator", LIS + "membership#Instructor"],
-            {},
             ActorRole.COORDINATOR,
         ),
-        ([LIS + "system/person#Administrator"], {}, ActorRole.COORDINATOR),
-        ([LIS + "membership#Instructor"], {"qadam_role": "coordinator"}, ActorRole.COORDINATOR),
-        ([LIS + "membership#Instructor"], {"qadam_role": " Coordinator "}, ActorRole.COORDINATOR),
-        ([LIS + "membership#Learner"], {"qadam_role": "coordinator"}, ActorRole.STUDENT),
-        ([LIS + "membership#Instructor", LIS + "membership#Learner"], {}, ActorRole.TEACHER),
-        ([LIS + "membership#Mentor"], {}, None),
-        ([], {}, None),
+        ([LIS + "system/person#Administrator"], ActorRole.COORDINATOR),
+        ([LIS + "membership#Instructor", LIS + "membership#Learner"], ActorRole.TEACHER),
+        ([LIS + "membership#Mentor"], None),
+        ([], None),
+        # The course role decides: institution roles elsewhere never lift a learner here.
+        ([LIS + "institution/person#Faculty", LIS + "membership#Learner"], ActorRole.STUDENT),
+        ([LIS + "institution/person#Instructor", LIS + "membership#Learner"], ActorRole.STUDENT),
+        ([LIS + "institution/person#Administrator", LIS + "membership#Learner"], ActorRole.STUDENT),
+        ([LIS + "institution/person#Faculty", LIS + "membership#Mentor"], None),
+        ([LIS + "institution/person#Faculty"], ActorRole.TEACHER),
     ],
 )
-def test_classify_roles(
-    roles: list[str], custom: dict[str, str], expected: ActorRole | None
-) -> None:
-    assert classify_roles(roles, custom, "qadam_role") == expected
-
-
-def test_custom_claim_name_is_configurable() -> None:
-    roles = [LIS + "membership#Instructor"]
-    assert (
-        classify_roles(roles, {"school_role": "coordinator"}, "school_role")
-        == ActorRole.COORDINATOR
-    )
-    assert classify_roles(roles, {"qadam_role": "coordinator"}, "school_role") == ActorRole.TEACHER
+def test_classify_roles(roles: list[str], expected: ActorRole | None) -> None:
+    assert classify_roles(roles) == expected
 
 
 def test_short_role_names_are_accepted() -> None:

@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import LtiStoreEntry
 from app.models.base import utcnow
 from app.services.lti_store import DatabaseKeyValueStore
-from lti.storage import strip_personal_claims
+from lti.storage import kept_claims
 
 
 def test_set_get_take_delete(app: Any) -> None:
@@ -48,22 +48,33 @@ def test_take_is_single_use_across_two_apps(make_app: Any) -> None:
         assert DatabaseKeyValueStore().take("nonce") is None
 
 
-def test_personal_claims_are_stripped() -> None:
+def test_only_allow_listed_claims_and_fields_are_kept() -> None:
+    lti_claim = "https://purl.imsglobal.org/spec/lti/claim/"
     body = {
+        "iss": "https://moodle.example.kz",
         "sub": "3",
         "name": "A",
-        "email": "e@x",
+        "email": "e@x.kz",
         "given_name": "A",
         "family_name": "B",
-        "https://purl.imsglobal.org/spec/lti/claim/ext": {"user_username": "u", "lms": "moodle-2"},
-        "https://purl.imsglobal.org/spec/lti/claim/lis": {
-            "person_sourcedid": "p",
-            "course_section_sourcedid": "",
+        "preferred_username": "aigerim",
+        "https://purl.imsglobal.org/spec/lti/claim/lti1p1": {"user_id": "legacy-7"},
+        lti_claim + "ext": {"user_username": "u", "lms": "moodle-2"},
+        lti_claim + "lis": {"person_sourcedid": "p", "course_section_sourcedid": ""},
+        lti_claim + "context": {"id": "7", "title": "7A", "label": "7A", "extra": "x"},
+        lti_claim + "resource_link": {"id": "r1", "title": "Quiz", "description": "d"},
+        lti_claim + "custom": {
+            "lesson": "primary-safe-touch",
+            "contact": "aigerim@school.kz",
+            "user_email": "$Person.email.primary",
+            "other": "kept? no",
         },
     }
-    kept = strip_personal_claims(body)
+    kept = kept_claims(body, {"lesson", "contact"})
     assert kept == {
+        "iss": "https://moodle.example.kz",
         "sub": "3",
-        "https://purl.imsglobal.org/spec/lti/claim/ext": {"lms": "moodle-2"},
-        "https://purl.imsglobal.org/spec/lti/claim/lis": {"course_section_sourcedid": ""},
-    }
+        lti_claim + "context": {"id": "7", "title": "7A", "label": "7A"},
+        lti_claim + "resource_link": {"id": "r1", "title": "Quiz"},
+        lti_claim + "custom": {"lesson": "primary-safe-touch"},
+    }, "an e-mail substituted into a custom parameter is dropped even under a kept name"

@@ -100,11 +100,11 @@ def test_language_switch_needs_csrf_and_stays_on_site(client: Any) -> None:
     evil = client.post(
         "/language", data={"lang": "en", "next": "https://evil.example/", "csrf_token": token}
     )
-    assert evil.headers["Location"] == "/"
+    assert evil.headers["Location"].split("?")[0] == "/"
     sneaky = client.post(
         "/language", data={"lang": "en", "next": "//evil.example", "csrf_token": token}
     )
-    assert sneaky.headers["Location"] == "/"
+    assert sneaky.headers["Location"].split("?")[0] == "/"
 
 
 def test_unknown_language_is_a_clear_400(client: Any) -> None:

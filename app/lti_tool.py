@@ -1,4 +1,4 @@
-"""What the LTI views hand to ``lti``: the tool's URLs, its configuration and its storage."""
+"""The tool as `lti` sees it: its URLs, its configuration (registrations, signing key), storage."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from lti import (
     generate_signing_key,
 )
 
-from ..services import tool_keys
-from ..services.lti_store import DatabaseKeyValueStore
-from ..services.platforms import DatabaseRegistrationLookup
+from .services import tool_keys
+from .services.lti_store import DatabaseKeyValueStore
+from .services.platforms import DatabaseRegistrationLookup
 
 
 def tool_url(endpoint: str, **values: Any) -> str:

@@ -1,0 +1,25 @@
+"""Coordinator rights: granted in Qadam, never by anything a teacher can set in Moodle."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import UtcDateTime, utcnow
+
+
+class CoordinatorGrant(db.Model):  # type: ignore[name-defined]
+    """A staff member of a platform who sees the coordinator pages when launching as staff."""
+
+    __tablename__ = "coordinator_grant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), unique=True)
+    # Designated safeguarding staff (the school psychologist, the anti-bullying team).
+    safeguarding: Mapped[bool] = mapped_column(default=False)
+    # Who granted it: "operator" (a command on the server) or "coordinator:<person id>".
+    granted_by: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
