@@ -51,6 +51,8 @@ class PlatformServices:
     # Switches: answer every call with 503 (down), or every score with this 4xx.
     down: bool = False
     reject_scores: int | None = None
+    # Seconds every call takes: a slow platform.
+    slow: float = 0.0
 
     def __post_init__(self) -> None:
         self.httpserver.expect_request(
@@ -93,9 +95,11 @@ class PlatformServices:
     # -- the handler -----------------------------------------------------------------------
 
     def _handle(self, request: Request) -> Response:
+        path = request.path[len(self.prefix) :]
+        if self.slow:
+            time.sleep(self.slow)
         if self.down:
             return Response("Service Unavailable", status=503)
-        path = request.path[len(self.prefix) :]
         if path == "/mod/lti/token.php" and request.method == "POST":
             return self._token(request)
         granted = self._granted(request)
