@@ -38,7 +38,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
 
-    from . import auth, i18n, security, static_files
+    from . import auth, i18n, proxy_checks, security, static_files
     from .cli import register_cli
     from .content_catalog import catalog
     from .help_contacts import localized_with_contacts, text_with_contacts, with_contacts
@@ -54,6 +54,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals.update(
         score_question=score_question, zip=zip, catalog_quiz=lambda i: catalog().quiz(i)
     )
+    proxy_checks.init_app(app)
     auth.init_app(app)
     security.init_app(app)
     static_files.init_app(app)

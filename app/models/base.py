@@ -1,6 +1,6 @@
 """Column helpers shared by the models."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
@@ -8,6 +8,11 @@ from sqlalchemy.types import TypeDecorator
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def utc_today() -> date:
+    """Today's date in UTC, as every date Qadam stores (never the server's local date)."""
+    return utcnow().date()
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -70,7 +70,9 @@ def class_progress(catalog: Catalog, school_class: SchoolClass, today: date) -> 
     """The class's year plan, with the slots already given and the next one to give."""
     given = deliveries(school_class.id)
     plan = year_plan(catalog, school_class.band, today) if school_class.band else []
-    times_given = Counter(d.lesson_id for d in given)
+    # Only this school year's lessons move this year's plan on.
+    this_year = school_year_start(today)
+    times_given = Counter(d.lesson_id for d in given if d.given_on >= this_year)
     done = frozenset(
         (slot.lesson.id, slot.round) for slot in plan if times_given[slot.lesson.id] >= slot.round
     )

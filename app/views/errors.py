@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from lti import LaunchError, LaunchProblem, RegistrationError
 
+from ..extensions import db
 from ..i18n import normalize_locale
+from ..problems import PlainProblem
 from .lti_messages import launch_problem_message, registration_problem_message
 from .lti_views import NoRoleForLaunch
-from .problems import PlainProblem
 
 
 def _page(title: str, message: str, status: int, **extra: object) -> ResponseReturnValue:
@@ -113,6 +115,31 @@ def handle_http(error: HTTPException) -> ResponseReturnValue:
     return _page(title, message, code)
 
 
+RETRY_AFTER_SECONDS = 30
+
+
+def handle_database_error(error: SQLAlchemyError) -> ResponseReturnValue:
+    """The database is unreachable or busy (a restart, a lost connection): try again soon."""
+    if not isinstance(error, OperationalError | InterfaceError) and not getattr(
+        error, "connection_invalidated", False
+    ):
+        return handle_unexpected(error)
+    current_app.logger.warning("database unavailable on %s: %s", request.path, error)
+    with suppress(SQLAlchemyError):  # the connection may be gone already
+        db.session.remove()
+    message = _(
+        "Qadam cannot reach its database for a moment. Try again in a minute; "
+        "answers you have already saved are kept."
+    )
+    if request.accept_mimetypes.best == "application/json":
+        body: ResponseReturnValue = jsonify(error="unavailable", message=message), 503
+    else:
+        body = _page(_("Qadam is busy for a moment"), message, 503)
+    response = make_response(body)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def handle_unexpected(error: Exception) -> ResponseReturnValue:
     current_app.logger.exception("unexpected error on %s", request.path)
     return _page(
@@ -132,4 +159,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(PlainProblem, handle_plain_problem)
     app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(SQLAlchemyError, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from urllib.parse import urlsplit
 
 from flask import (
@@ -27,6 +26,7 @@ from ..content_catalog import catalog
 from ..forms import AddToCourseForm, ClassBandForm, LanguageForm, NewCoordinatorCodeForm
 from ..lesson_labels import BAND_NAMES
 from ..lti_tool import storage, tool_conf, tool_url
+from ..models.base import utc_today
 from ..services import actors, lessons, quiz_results
 from ..services.actors import ActorRole
 from .lesson_filters import labels, read_filters
@@ -66,12 +66,22 @@ def set_language() -> ResponseReturnValue:
     if not form.validate_on_submit():
         abort(400)
     session["lang"] = form.lang.data
-    target = form.next.data or url_for("home.index")
+    target = form.next.data or ""
+    return redirect(target if is_local_path(target) else url_for("home.index"), code=303)
+
+
+def is_local_path(target: str) -> bool:
+    """Whether ``target`` is a path on this site, so redirecting there is never an open redirect.
+
+    Browsers read a backslash as a slash (``/\\evil.example`` is ``//evil.example``) and drop
+    tabs and newlines, so none of them may appear.
+    """
+    if not target.startswith("/") or target.startswith("//"):
+        return False
+    if any(ch == "\\" or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return False
     parts = urlsplit(target)
-    # Only paths on this site: never an open redirect.
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        target = url_for("home.index")
-    return redirect(target, code=303)
+    return not parts.scheme and not parts.netloc
 
 
 @bp.get("/teacher")
@@ -80,7 +90,7 @@ def teacher() -> ResponseReturnValue:
     launch = _current_launch()
     school_class = actors.class_for(g.actor.school_class_id)
     progress = (
-        lessons.class_progress(catalog(), school_class, date.today()) if school_class else None
+        lessons.class_progress(catalog(), school_class, utc_today()) if school_class else None
     )
     return render_template(
         "home/teacher.html",

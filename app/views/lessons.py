@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Blueprint,
     abort,
@@ -21,6 +19,7 @@ from ..auth import require_role
 from ..content import AgeBand, Lang, Lesson
 from ..content_catalog import catalog
 from ..forms import ClassBandForm, MarkGivenForm
+from ..models.base import utc_today
 from ..services import actors, lessons
 from ..services.actors import ActorRole
 from .lesson_filters import labels, read_filters
@@ -110,7 +109,7 @@ def mark_given(lesson_id: str) -> ResponseReturnValue:
     lesson = _lesson(lesson_id)
     if not MarkGivenForm().validate_on_submit() or g.actor.school_class_id is None:
         abort(400)
-    lessons.mark_given(g.actor.school_class_id, lesson.id, g.actor.person_id, date.today())
+    lessons.mark_given(g.actor.school_class_id, lesson.id, g.actor.person_id, utc_today())
     return redirect(url_for("home.teacher", given=lesson.id), code=303)
 
 

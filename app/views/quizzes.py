@@ -27,11 +27,11 @@ from ..auth import require_role
 from ..content.quiz_schema import Quiz, QuizLayout
 from ..content_catalog import catalog
 from ..forms import QuizActionForm
+from ..problems import PlainProblem
 from ..services import actors, quiz_results, quizzes, resource_links
 from ..services import roster as roster_service
 from ..services.actors import ActorRole
 from ..services.scoring import counted_score
-from .problems import PlainProblem
 
 bp = Blueprint("quizzes", __name__, url_prefix="/quizzes")
 STAFF = (ActorRole.TEACHER, ActorRole.COORDINATOR)

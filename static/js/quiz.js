@@ -71,6 +71,9 @@
       } else if (response.status === 401 || response.status === 400) {
         // The session ended (or its token did): answers stay here until the next launch.
         show(form.dataset.sessionText);
+      } else if (response.status >= 500 || response.status === 429) {
+        // Qadam or its database is busy for a moment: keep the answers and try again.
+        throw new Error("retry");
       } else {
         var now2 = pending();
         ids.forEach(function (id) { delete now2[id]; });

@@ -105,6 +105,14 @@ def test_language_switch_needs_csrf_and_stays_on_site(client: Any) -> None:
         "/language", data={"lang": "en", "next": "//evil.example", "csrf_token": token}
     )
     assert sneaky.headers["Location"].split("?")[0] == "/"
+    # Browsers read "\\" as "/" and drop tabs and newlines inside a URL.
+    for trick in ("/\\evil.example", "/\\/evil.example", "/\t/evil.example", "/\n/evil.example"):
+        tricked = client.post("/language", data={"lang": "en", "next": trick, "csrf_token": token})
+        assert tricked.headers["Location"] == "/", trick
+    fine = client.post(
+        "/language", data={"lang": "en", "next": "/lessons?band=basic", "csrf_token": token}
+    )
+    assert fine.headers["Location"] == "/lessons?band=basic"
 
 
 def test_unknown_language_is_a_clear_400(client: Any) -> None:
