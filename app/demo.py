@@ -10,7 +10,7 @@ from lti.demo_platform import DemoSettings
 from lti.demo_platform.platform import load_key
 
 from .models import Platform
-from .services.platforms import PlatformSpec, save_platform
+from .services.platforms import IfRegistered, PlatformSpec, save_platform
 
 DEMO_CLIENT_ID = "qadam-demo"
 DEMO_DEPLOYMENT_ID = "1"
@@ -46,4 +46,6 @@ def register_demo_platform(app: Flask) -> Platform:
         ),
         [settings.deployment_id],
         registered_by="demo",
+        # Seeding again is the operator's own command: the demo's URLs follow the settings.
+        if_registered=IfRegistered.REPLACE,
     )
