@@ -22,7 +22,9 @@ from .services.platforms import (
     save_platform,
 )
 
-platform_cli = AppGroup("platform", help="Register LTI platforms (Moodle sites) by hand.")
+platform_cli = AppGroup(
+    "platform", help="Register LTI platforms (Moodle sites), or invite one to register itself."
+)
 keys_cli = AppGroup("keys", help="The tool's signing keys.")
 demo_cli = AppGroup("demo", help="The built-in demo platform.")
 lti_cli = AppGroup("lti", help="LTI housekeeping.")

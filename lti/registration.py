@@ -87,6 +87,8 @@ class HttpUrl:
 
 
 def _normal_host(host: str) -> str | None:
+    if "%" in host:  # an IPv6 zone, or an encoded character: not a host a platform has
+        return None
     try:
         return str(ipaddress.ip_address(host))
     except ValueError:

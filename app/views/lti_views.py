@@ -49,6 +49,8 @@ START_PAGES = {
     actors.ActorRole.COORDINATOR: "home.coordinator",
 }
 PENDING_REGISTRATION_TTL = 3600
+# Apart from registration_invites.KEY_PREFIX: a form field never names an invitation's key.
+PENDING_PREFIX = "registration-pending-"
 
 
 class NoRoleForLaunch(Exception):
@@ -201,7 +203,7 @@ def register_start(token: str) -> ResponseReturnValue:
     platform = _fetch_configuration(config_url)
     pending_id = secrets.token_urlsafe(24)
     DatabaseKeyValueStore().set(
-        "registration-" + pending_id,
+        PENDING_PREFIX + pending_id,
         {
             "url": config_url,
             "token": request.args.get("registration_token"),
@@ -224,7 +226,7 @@ def register_start(token: str) -> ResponseReturnValue:
 def register_confirm(token: str) -> ResponseReturnValue:
     form = ConfirmRegistrationForm()
     store = DatabaseKeyValueStore()
-    pending_key = "registration-" + str(form.pending.data or "")
+    pending_key = PENDING_PREFIX + str(form.pending.data or "")[:64]
     peek = store.get(pending_key)
     if isinstance(peek, dict):
         _let_platform_frame(str(peek.get("url", "")))

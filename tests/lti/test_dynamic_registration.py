@@ -510,6 +510,48 @@ def test_issuer_host_and_default_port_are_compared_normalised() -> None:
     assert config.issuer == "https://Moodle.School.Example.KZ/moodle/"
     assert lti.check_configuration_url("HTTP://Moodle.KZ:80/x").origin == "http://moodle.kz"
     assert lti.check_configuration_url("https://m.kz:8443/x").origin == "https://m.kz:8443"
+    assert lti.check_configuration_url("http://[::1]:8080/x").origin == "http://[::1]:8080"
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://moodle.kz@127.0.0.1/cfg", "userinfo_in_url"),
+        ("http://:pw@127.0.0.1/cfg", "userinfo_in_url"),
+        ("http://moodle.kz\\@127.0.0.1/cfg", "bad_configuration_url"),
+        ("http://moodle.kz/moodle/../evil/cfg", "bad_configuration_url"),
+        ("http://moodle.kz/moodle/%2e%2e/evil/cfg", "bad_configuration_url"),
+        ("http://[fe80::1%25eth0]/cfg", "bad_configuration_url"),
+        ("http://moodle kz/cfg", "bad_configuration_url"),
+        ("http://moodle.kz:99999/cfg", "bad_configuration_url"),
+        ("file:///etc/passwd", "bad_configuration_url"),
+    ],
+)
+def test_configuration_urls_parsers_could_read_differently_are_refused(
+    url: str, problem: str
+) -> None:
+    import lti
+
+    with pytest.raises(lti.RegistrationError) as refused:
+        lti.check_configuration_url(url)
+    assert refused.value.problem == problem
+
+
+def test_the_form_cannot_name_an_invitation_as_the_pending_registration(
+    app: Any, client: Any, httpserver: Any
+) -> None:
+    moodle = SimulatedMoodle(httpserver)
+    token = invite(app)
+    page = start(client, moodle, token)
+    fields = hidden_fields(page.get_data(as_text=True))
+    digest = registration_invites.token_digest(token)
+    for pending in ("invite-" + digest, "../registration-invite-" + digest):
+        response = client.post(
+            form_action(page.get_data(as_text=True)), data={**fields, "pending": pending}
+        )
+        assert response.status_code == 400
+    assert len(open_invite_ids(app)) == 1
+    assert not moodle.registrations
 
 
 @pytest.mark.parametrize("field", ["jwks_uri", "token_endpoint", "authorization_endpoint"])

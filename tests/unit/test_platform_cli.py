@@ -177,7 +177,10 @@ def test_invite_refuses_a_bad_duration(app: Any) -> None:
 def test_demo_seed_twice_keeps_one_demo_platform(make_app: Any) -> None:
     app = make_app(QADAM_DEMO=True)
     runner = app.test_cli_runner()
-    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
-    result = runner.invoke(args=["demo", "seed"])
-    assert result.exit_code == 0, result.output
-    assert len(runner.invoke(args=["platform", "list"]).output.strip().splitlines()) == 1
+    # Its own app context: the CLI runner reuses any context an earlier test left pushed.
+    with app.app_context():
+        assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+        again = runner.invoke(args=["demo", "seed"])
+        assert again.exit_code == 0, again.output
+        listing = runner.invoke(args=["platform", "list"]).output
+    assert len(listing.strip().splitlines()) == 1
