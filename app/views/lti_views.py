@@ -150,7 +150,7 @@ def jwks() -> ResponseReturnValue:
     return response
 
 
-def _let_platform_frame(config_url: str) -> lti.HttpUrl | None:
+def _let_platform_frame(config_url: str) -> None:
     """Let the Moodle named by a well-formed configuration URL frame this response.
 
     Moodle shows registration in a frame; without this even the page explaining a refusal
@@ -159,9 +159,8 @@ def _let_platform_frame(config_url: str) -> lti.HttpUrl | None:
     try:
         where = lti.check_configuration_url(config_url)
     except RegistrationError:
-        return None
+        return
     allow_frame_ancestor(where.origin)
-    return where
 
 
 @bp.route("/lti/register", methods=["GET", "POST"])
