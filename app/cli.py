@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import click
@@ -11,10 +12,19 @@ from flask.cli import AppGroup
 import lti
 
 from .services import coordinators, tool_keys
+from .services import registration_invites as invites
 from .services.lti_store import DatabaseKeyValueStore
-from .services.platforms import PlatformInputError, PlatformSpec, list_platforms, save_platform
+from .services.platforms import (
+    IfRegistered,
+    PlatformInputError,
+    PlatformSpec,
+    list_platforms,
+    save_platform,
+)
 
-platform_cli = AppGroup("platform", help="Register LTI platforms (Moodle sites) by hand.")
+platform_cli = AppGroup(
+    "platform", help="Register LTI platforms (Moodle sites), or invite one to register itself."
+)
 keys_cli = AppGroup("keys", help="The tool's signing keys.")
 demo_cli = AppGroup("demo", help="The built-in demo platform.")
 lti_cli = AppGroup("lti", help="LTI housekeeping.")
@@ -158,6 +168,11 @@ def outbox_replay(message_ids: tuple[int, ...], all_dead: bool) -> None:
 @click.option("--jwks-url", required=True, help="Public keyset URL.")
 @click.option("--deployment", "deployments", multiple=True, help="Deployment ID (repeatable).")
 @click.option("--name", default="", help="A name to recognise the platform by.")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Replace the URLs of a platform already registered with this issuer and client ID.",
+)
 def platform_add(
     issuer: str,
     client_id: str,
@@ -166,8 +181,12 @@ def platform_add(
     jwks_url: str,
     deployments: tuple[str, ...],
     name: str,
+    replace: bool,
 ) -> None:
-    """Register a platform, or add deployments to one already registered."""
+    """Register a platform, or add deployments to one already registered.
+
+    A registered platform keeps its URLs and keys unless --replace is given.
+    """
     try:
         platform = save_platform(
             PlatformSpec(
@@ -179,6 +198,7 @@ def platform_add(
                 name=name.strip(),
             ),
             deployments,
+            if_registered=IfRegistered.REPLACE if replace else IfRegistered.ADD_DEPLOYMENTS,
         )
     except PlatformInputError as exc:
         raise click.UsageError(str(exc)) from exc
@@ -202,6 +222,65 @@ def platform_list() -> None:
             f"{p.id}\t{p.name}\tissuer={p.issuer}\tclient_id={p.client_id}\t"
             f"deployments={deployments}\tregistered_by={p.registered_by}"
         )
+
+
+def _duration(value: str) -> timedelta:
+    match = re.fullmatch(r"\s*(\d{1,4})\s*([dhm])\s*", value.lower())
+    if not match:
+        raise click.BadParameter("write it as days, hours or minutes: 7d, 12h, 30m.")
+    unit = {"d": "days", "h": "hours", "m": "minutes"}[match.group(2)]
+    return timedelta(**{unit: int(match.group(1))})
+
+
+@platform_cli.command("invite")
+@click.option(
+    "--expires-in",
+    "expires_in",
+    default="7d",
+    show_default=True,
+    help="How long the invitation works: days, hours or minutes (7d, 12h, 30m).",
+)
+@click.option("--note", default="", help="A note shown on the confirmation page, e.g. the school.")
+def platform_invite(expires_in: str, note: str) -> None:
+    """Print a single-use registration URL to paste into Moodle's Tool URL."""
+    from .lti_tool import tool_url
+
+    try:
+        token, invite = invites.create_invite(_duration(expires_in), note)
+    except invites.InviteInputError as exc:
+        raise click.UsageError(str(exc)) from exc
+    with current_app.test_request_context():
+        url = tool_url("lti.register_start", token=token)
+    click.echo(url)
+    click.echo(
+        f"Invitation {invite.id}: works once, until {invite.expires_at:%Y-%m-%d %H:%M} UTC. "
+        "Paste the URL into Moodle's Tool URL (Manage tools) and press Add LTI Advantage.",
+        err=True,
+    )
+
+
+@platform_cli.command("invites")
+def platform_invites() -> None:
+    """List open registration invitations (never their URLs)."""
+    found = invites.open_invites()
+    if not found:
+        click.echo("No open invitations.")
+    for invite in found:
+        click.echo(
+            f"{invite.id}\tcreated {invite.created_at:%Y-%m-%d %H:%M}Z\t"
+            f"expires {invite.expires_at:%Y-%m-%d %H:%M}Z\t{invite.note}"
+        )
+
+
+@platform_cli.command("revoke-invite")
+@click.argument("invite")
+def platform_revoke_invite(invite: str) -> None:
+    """Withdraw an open invitation, named by its id (as listed) or its URL."""
+    try:
+        revoked = invites.revoke_invite(invite)
+    except invites.InviteInputError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Revoked invitation {revoked.id}.")
 
 
 @keys_cli.command("list")

@@ -12,7 +12,7 @@ from lti.demo_platform.users import DEMO_COORDINATOR_SUB
 
 from .models import Platform
 from .services import coordinators
-from .services.platforms import PlatformSpec, save_platform
+from .services.platforms import IfRegistered, PlatformSpec, save_platform
 
 DEMO_CLIENT_ID = "qadam-demo"
 DEMO_DEPLOYMENT_ID = "1"
@@ -47,6 +47,8 @@ def register_demo_platform(app: Flask) -> Platform:
         ),
         [settings.deployment_id],
         registered_by="demo",
+        # Seeding again is the operator's own command: the demo's URLs follow the settings.
+        if_registered=IfRegistered.REPLACE,
     )
     # The demo's coordinator gets coordinator rights the way a school's psychologist would:
     # granted in Qadam, not by a launch parameter.

@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField
-from wtforms.validators import AnyOf, DataRequired, Length
+from wtforms.validators import AnyOf, DataRequired, Length, Regexp
 
 from .i18n import LANGUAGE_NAMES
 
 
 class ConfirmRegistrationForm(FlaskForm):
-    pending = HiddenField(validators=[DataRequired(), Length(max=64)])
+    # The id of a pending registration: secrets.token_urlsafe(24), nothing else.
+    pending = HiddenField(validators=[DataRequired(), Regexp(r"^[A-Za-z0-9_-]{32}$")])
 
 
 class LanguageForm(FlaskForm):

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Sequence
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from .services.platforms import platform_origins
 
 ORIGINS_TTL = 60.0
+# A web origin as lti.HttpUrl writes it; nothing else may reach the header.
+_ORIGIN = re.compile(r"https?://(?:[a-z0-9._-]+|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?")
 
 
 class _OriginCache:
@@ -29,8 +33,18 @@ class _OriginCache:
         self.read_at = float("-inf")
 
 
-def content_security_policy(platforms: list[str]) -> str:
-    framers = " ".join(["'self'", *platforms])
+def allow_frame_ancestor(origin: str) -> None:
+    """Let ``origin`` frame this one response (a Moodle that is registering Qadam)."""
+    if not _ORIGIN.fullmatch(origin):
+        raise ValueError(f"not a web origin: {origin!r}")
+    extra = g.setdefault("extra_frame_ancestors", [])
+    if origin not in extra:
+        extra.append(origin)
+
+
+def content_security_policy(platforms: list[str], extra_framers: Sequence[str] = ()) -> str:
+    senders = " ".join(["'self'", *platforms])
+    framers = " ".join(["'self'", *platforms, *(o for o in extra_framers if o not in platforms)])
     return "; ".join(
         [
             "default-src 'self'",
@@ -41,7 +55,7 @@ def content_security_policy(platforms: list[str]) -> str:
             "connect-src 'self'",
             "object-src 'none'",
             "base-uri 'none'",
-            f"form-action {framers}",
+            f"form-action {senders}",
             f"frame-ancestors {framers}",
         ]
     )
@@ -56,7 +70,9 @@ def _set_headers(response: Response) -> Response:
         origins = current_app.extensions["qadam_origins"].get()
     except SQLAlchemyError:  # a database outage must not hide the real response
         current_app.logger.exception("could not read platform origins")
-    response.headers["Content-Security-Policy"] = content_security_policy(origins)
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        origins, g.get("extra_frame_ancestors", ())
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"

@@ -22,9 +22,11 @@ from .launch import (
 from .login import oidc_login
 from .nrps import Member, fetch_roster
 from .registration import (
+    HttpUrl,
     PlatformConfiguration,
     RegistrationResult,
     ToolDescription,
+    check_configuration_url,
     fetch_platform_configuration,
     register_tool,
 )
@@ -40,6 +42,7 @@ __all__ = [
     "DeepLinkingSettings",
     "GeneratedKey",
     "GradeTarget",
+    "HttpUrl",
     "KeyValueStore",
     "Launch",
     "LaunchError",
@@ -61,6 +64,7 @@ __all__ = [
     "StoreLaunchDataStorage",
     "ToolDescription",
     "ToolKey",
+    "check_configuration_url",
     "deep_linking_response",
     "fetch_platform_configuration",
     "fetch_roster",

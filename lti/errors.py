@@ -85,12 +85,16 @@ class RegistrationProblem(StrEnum):
     NOT_JSON = "not_json"
     MISSING_FIELD = "missing_field"
     ISSUER_MISMATCH = "issuer_mismatch"
+    USERINFO_IN_URL = "userinfo_in_url"
     NOT_LTI_PLATFORM = "not_lti_platform"
     REFUSED = "refused"
     NO_CLIENT_ID = "no_client_id"
     NOT_TOOL_REGISTRATION = "not_tool_registration"
     # Raised by the application itself:
     NOT_FROM_PLATFORM = "not_from_platform"
+    INVITATION_REQUIRED = "invitation_required"
+    INVITATION_INVALID = "invitation_invalid"
+    PLATFORM_EXISTS = "platform_exists"
     HOST_NOT_ALLOWED = "host_not_allowed"
     EXPIRED = "expired"
     INCOMPLETE_FORM = "incomplete_form"
@@ -99,7 +103,11 @@ class RegistrationProblem(StrEnum):
 _REGISTRATION_STATUS = {
     RegistrationProblem.BAD_CONFIGURATION_URL: 400,
     RegistrationProblem.ISSUER_MISMATCH: 400,
+    RegistrationProblem.USERINFO_IN_URL: 400,
     RegistrationProblem.NOT_FROM_PLATFORM: 400,
+    RegistrationProblem.INVITATION_REQUIRED: 403,
+    RegistrationProblem.INVITATION_INVALID: 403,
+    RegistrationProblem.PLATFORM_EXISTS: 409,
     RegistrationProblem.HOST_NOT_ALLOWED: 403,
     RegistrationProblem.EXPIRED: 400,
     RegistrationProblem.INCOMPLETE_FORM: 400,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import requests
 from pylti1p3.dynamic_registration import DynamicRegistration
@@ -51,12 +53,111 @@ class RegistrationResult:
     deployment_id: str | None
 
 
-def _http_url(value: Any, field_name: str) -> str:
-    if not isinstance(value, str) or urlsplit(value).scheme not in ("http", "https"):
+DEFAULT_PORTS = {"http": 80, "https": 443}
+# One DNS label (after IDNA encoding); underscores occur in school intranets.
+_LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?$")
+# Characters that parsers disagree about; a URL with them is refused rather than interpreted.
+_AMBIGUOUS = re.compile(r"[\s\\\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class HttpUrl:
+    """An http(s) URL reduced to what identifies its site: normalised scheme, host and port."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str
+
+    @property
+    def origin(self) -> str:
+        """The web origin, as a browser writes it (default ports left out)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        if self.port == DEFAULT_PORTS[self.scheme]:
+            return f"{self.scheme}://{host}"
+        return f"{self.scheme}://{host}:{self.port}"
+
+    def same_site(self, other: HttpUrl) -> bool:
+        return (self.scheme, self.host, self.port) == (other.scheme, other.host, other.port)
+
+    def under(self, base: HttpUrl) -> bool:
+        """True when this URL's path is ``base``'s path or below it (at a ``/`` boundary)."""
+        prefix = base.path.rstrip("/")
+        return self.path == prefix or self.path.startswith(prefix + "/")
+
+
+def _normal_host(host: str) -> str | None:
+    if "%" in host:  # an IPv6 zone, or an encoded character: not a host a platform has
+        return None
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    try:
+        ascii_host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None
+    labels = ascii_host.removesuffix(".").split(".")
+    if not all(_LABEL.match(label) for label in labels):
+        return None
+    return ascii_host.removesuffix(".")
+
+
+class _RefusedUrl(ValueError):
+    """Not an http(s) URL Qadam will use; ``userinfo`` when it carries a user name or password."""
+
+    def __init__(self, userinfo: bool = False) -> None:
+        super().__init__("userinfo" if userinfo else "not an http(s) URL")
+        self.userinfo = userinfo
+
+
+def _parse_http_url(value: Any) -> HttpUrl:
+    if not isinstance(value, str) or _AMBIGUOUS.search(value):
+        raise _RefusedUrl()
+    parts = urlsplit(value)
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS:
+        raise _RefusedUrl()
+    # "https://moodle.kz@elsewhere/" is a request to elsewhere; refuse any user part outright.
+    if "@" in parts.netloc:
+        raise _RefusedUrl(userinfo=True)
+    try:
+        port = parts.port or DEFAULT_PORTS[scheme]
+    except ValueError as exc:
+        raise _RefusedUrl() from exc
+    host = _normal_host(parts.hostname or "")
+    segments = unquote(parts.path).split("/")
+    if not host or "." in segments or ".." in segments:
+        raise _RefusedUrl()
+    return HttpUrl(scheme, host, port, parts.path or "/")
+
+
+def check_configuration_url(url: str) -> HttpUrl:
+    """Check the configuration URL a platform sent, before anything is fetched from it."""
+    try:
+        return _parse_http_url(url)
+    except _RefusedUrl as exc:
+        if exc.userinfo:
+            raise RegistrationError(RegistrationProblem.USERINFO_IN_URL, url, url=url) from exc
+        raise RegistrationError(RegistrationProblem.BAD_CONFIGURATION_URL, url) from exc
+
+
+def _http_url(value: Any, field_name: str) -> HttpUrl:
+    try:
+        return _parse_http_url(value)
+    except _RefusedUrl as exc:
+        if exc.userinfo:
+            raise RegistrationError(
+                RegistrationProblem.USERINFO_IN_URL, f"{field_name}={value!r}", url=str(value)
+            ) from exc
         raise RegistrationError(
             RegistrationProblem.MISSING_FIELD, f"{field_name}={value!r}", field=field_name
-        )
-    return value
+        ) from exc
+
+
+def _endpoint(doc: dict[str, Any], key: str, field_name: str) -> str:
+    _http_url(doc.get(key), field_name)
+    return str(doc[key])
 
 
 def _get_json(session: requests.Session, url: str) -> Any:
@@ -80,14 +181,15 @@ def fetch_platform_configuration(
     url: str, session: requests.Session | None = None
 ) -> PlatformConfiguration:
     """Read and check a platform's openid-configuration."""
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise RegistrationError(RegistrationProblem.BAD_CONFIGURATION_URL, url)
+    where = check_configuration_url(url)
     doc = _get_json(session or TimeoutSession(), url)
     if not isinstance(doc, dict):
         raise RegistrationError(RegistrationProblem.NOT_JSON, "not an object")
-    issuer = _http_url(doc.get("issuer"), "issuer")
-    # The specification asks the tool to check that the configuration belongs to the issuer.
-    if not url.startswith(issuer.rstrip("/")):
+    owner = _http_url(doc.get("issuer"), "issuer")
+    issuer = str(doc["issuer"])
+    # The specification asks the tool to check that the configuration belongs to the issuer:
+    # served from the issuer's own scheme, host and port, at or below the issuer's path.
+    if not where.same_site(owner) or not where.under(owner):
         raise RegistrationError(
             RegistrationProblem.ISSUER_MISMATCH, f"{url} vs {issuer}", url=url, issuer=issuer
         )
@@ -101,12 +203,10 @@ def fetch_platform_configuration(
     )
     return PlatformConfiguration(
         issuer=issuer,
-        authorization_endpoint=_http_url(
-            doc.get("authorization_endpoint"), "authorization endpoint"
-        ),
-        token_endpoint=_http_url(doc.get("token_endpoint"), "token endpoint"),
-        jwks_uri=_http_url(doc.get("jwks_uri"), "key set (jwks_uri)"),
-        registration_endpoint=_http_url(doc.get("registration_endpoint"), "registration endpoint"),
+        authorization_endpoint=_endpoint(doc, "authorization_endpoint", "authorization endpoint"),
+        token_endpoint=_endpoint(doc, "token_endpoint", "token endpoint"),
+        jwks_uri=_endpoint(doc, "jwks_uri", "key set (jwks_uri)"),
+        registration_endpoint=_endpoint(doc, "registration_endpoint", "registration endpoint"),
         product_family_code=str(platform.get("product_family_code", "")),
         version=str(platform.get("version", "")),
         messages_supported=message_types,

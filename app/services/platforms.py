@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -56,16 +57,67 @@ def _validate(spec: PlatformSpec) -> None:
         raise PlatformInputError("The fixed key set must be a JWKS (an object with 'keys').")
 
 
+class IfRegistered(StrEnum):
+    """What :func:`save_platform` does when the issuer and client id are already registered."""
+
+    # Dynamic registration: a registered platform is never touched.
+    REFUSE = "refuse"
+    # ``platform add``: add deployments, but refuse to change the URLs or keys.
+    ADD_DEPLOYMENTS = "add_deployments"
+    # ``platform add --replace`` and the demo seed: the operator replaces URLs and keys.
+    REPLACE = "replace"
+
+
+class PlatformExists(PlatformInputError):
+    """The platform is registered and the caller may not change it that way."""
+
+
+def _endpoints(source: PlatformSpec | Platform) -> tuple[Any, ...]:
+    """What a launch trusts: where to log in, where tokens come from, which keys sign."""
+    return (
+        source.auth_login_url,
+        source.auth_token_url,
+        source.auth_audience,
+        source.jwks_url,
+        source.key_set,
+    )
+
+
+def _check_existing(platform: Platform, spec: PlatformSpec, if_registered: IfRegistered) -> None:
+    if if_registered is IfRegistered.REFUSE:
+        raise PlatformExists(
+            f"{spec.issuer} (client {spec.client_id}) is already registered; it is not changed "
+            "by a registration from the platform. To replace its URLs and keys run "
+            "'flask platform add ... --replace'."
+        )
+    if if_registered is IfRegistered.ADD_DEPLOYMENTS and _endpoints(spec) != _endpoints(platform):
+        raise PlatformExists(
+            f"{spec.issuer} (client {spec.client_id}) is already registered with other URLs or "
+            "keys; they are kept. Give the same URLs to add deployments, or add --replace to "
+            "replace them."
+        )
+
+
 def save_platform(
-    spec: PlatformSpec, deployment_ids: Iterable[str], *, registered_by: str = "cli"
+    spec: PlatformSpec,
+    deployment_ids: Iterable[str],
+    *,
+    registered_by: str = "cli",
+    if_registered: IfRegistered = IfRegistered.ADD_DEPLOYMENTS,
 ) -> Platform:
-    """Create or update the platform ``(issuer, client_id)`` and add deployments to it."""
+    """Register the platform ``(issuer, client_id)`` and add deployments to it.
+
+    A platform already registered is refused, given deployments only, or replaced, as
+    ``if_registered`` says; nothing is changed when it is refused.
+    """
     _validate(spec)
     deployments = [d.strip() for d in deployment_ids if d and d.strip()]
     platform = db.session.scalar(
         select(Platform).where(Platform.issuer == spec.issuer, Platform.client_id == spec.client_id)
     )
-    if platform is None:
+    if platform is not None:
+        _check_existing(platform, spec, if_registered)
+    else:
         platform = Platform(
             issuer=spec.issuer, client_id=spec.client_id, registered_by=registered_by
         )

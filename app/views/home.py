@@ -46,7 +46,7 @@ def _current_launch() -> lti.Launch:
 @bp.get("/")
 def index() -> ResponseReturnValue:
     urls = {
-        "registration": tool_url("lti.register_start"),
+        "registration": tool_url("lti.register_without_invite"),
         "tool": tool_url("lti.launch"),
         "login": tool_url("lti.login"),
         "redirect": tool_url("lti.launch"),

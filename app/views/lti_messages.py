@@ -94,8 +94,30 @@ def registration_problem_message(error: RegistrationError) -> str:
             "Site administration → Plugins → Activity modules → External tool → Manage tools → "
             "Tool URL, then choose “Add LTI Advantage”."
         ),
+        RegistrationProblem.INVITATION_REQUIRED: lambda: _(
+            "Registering Qadam needs an invitation. Ask the people who run this Qadam server "
+            "for a registration address (they make one with “flask platform invite”), paste it "
+            "in Moodle into Site administration → Plugins → Activity modules → External tool → "
+            "Manage tools → Tool URL, then choose “Add LTI Advantage”."
+        ),
+        RegistrationProblem.INVITATION_INVALID: lambda: _(
+            "This registration address does not work: it is unknown, was already used, was "
+            "withdrawn or has expired. Ask the people who run this Qadam server for a new one."
+        ),
+        RegistrationProblem.PLATFORM_EXISTS: lambda: _(
+            "Qadam is already registered with %(issuer)s under the client ID %(client_id)s, and "
+            "a registration from the platform never changes it. To replace that registration, "
+            "the people who run this Qadam server use “flask platform add … --replace”.",
+            issuer=p.get("issuer", ""),
+            client_id=p.get("client_id", ""),
+        ),
+        RegistrationProblem.USERINFO_IN_URL: lambda: _(
+            "The address %(url)s contains a user name or password. Qadam does not accept such "
+            "addresses for registration.",
+            url=p.get("url", ""),
+        ),
         RegistrationProblem.BAD_CONFIGURATION_URL: lambda: _(
-            "The platform's configuration address must start with http:// or https://."
+            "The platform's configuration address must be a plain http:// or https:// address."
         ),
         RegistrationProblem.UNREACHABLE: lambda: _(
             "Qadam could not reach the platform at %(url)s. Check that the Qadam server can "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
@@ -27,9 +28,17 @@ from ..extensions import csrf
 from ..forms import ConfirmRegistrationForm
 from ..i18n import FALLBACK, normalize_locale
 from ..lti_tool import storage, tool_conf, tool_description, tool_url
-from ..services import actors, tool_keys
+from ..models import Platform
+from ..security import allow_frame_ancestor
+from ..services import actors, registration_invites, tool_keys
 from ..services.lti_store import DatabaseKeyValueStore
-from ..services.platforms import PlatformSpec, save_platform
+from ..services.platforms import (
+    IfRegistered,
+    PlatformExists,
+    PlatformInputError,
+    PlatformSpec,
+    save_platform,
+)
 from .home import LESSON_PARAM
 
 bp = Blueprint("lti", __name__)
@@ -42,6 +51,8 @@ START_PAGES = {
     actors.ActorRole.COORDINATOR: "home.coordinator",
 }
 PENDING_REGISTRATION_TTL = 3600
+# Apart from registration_invites.KEY_PREFIX: a form field never names an invitation's key.
+PENDING_PREFIX = "registration-pending-"
 
 
 class NoRoleForLaunch(Exception):
@@ -141,41 +152,113 @@ def jwks() -> ResponseReturnValue:
     return response
 
 
-@bp.get("/lti/register")
-def register_start() -> ResponseReturnValue:
-    config_url = request.args.get("openid_configuration", "").strip()
-    if not config_url:
-        raise RegistrationError(RegistrationProblem.NOT_FROM_PLATFORM, "no openid_configuration")
-    platform = lti.fetch_platform_configuration(config_url)
+def _let_platform_frame(config_url: str) -> None:
+    """Let the Moodle named by a well-formed configuration URL frame this response.
+
+    Moodle shows registration in a frame; without this even the page explaining a refusal
+    would be blocked there. Only the registration routes call this, and nothing is fetched.
+    """
+    try:
+        where = lti.check_configuration_url(config_url)
+    except RegistrationError:
+        return
+    allow_frame_ancestor(where.origin)
+
+
+@bp.route("/lti/register", methods=["GET", "POST"])
+@csrf.exempt
+def register_without_invite() -> ResponseReturnValue:
+    # Registration needs an invitation from Qadam's operator; nothing is fetched without one.
+    _let_platform_frame(request.args.get("openid_configuration", "").strip())
+    raise RegistrationError(RegistrationProblem.INVITATION_REQUIRED, "no invitation in the URL")
+
+
+def _open_invite(token: str) -> registration_invites.Invite:
+    invite = registration_invites.find_invite(token)
+    if invite is None:
+        raise RegistrationError(RegistrationProblem.INVITATION_INVALID, "unknown or used invite")
+    return invite
+
+
+def _check_allowed_host(host: str) -> None:
     allowed = current_app.config["QADAM_REGISTRATION_ALLOWED_HOSTS"]
-    host = (urlsplit(platform.issuer).hostname or "").lower()
     if allowed and host not in allowed:
         raise RegistrationError(RegistrationProblem.HOST_NOT_ALLOWED, host, host=host)
+
+
+def _fetch_configuration(config_url: str) -> lti.PlatformConfiguration:
+    """Check the URL (before any request), then read and check the configuration it serves."""
+    _check_allowed_host(lti.check_configuration_url(config_url).host)
+    platform = lti.fetch_platform_configuration(config_url)
+    _check_allowed_host(lti.check_configuration_url(platform.issuer).host)
+    return platform
+
+
+@bp.get("/lti/register/<token>")
+def register_start(token: str) -> ResponseReturnValue:
+    config_url = request.args.get("openid_configuration", "").strip()
+    _let_platform_frame(config_url)
+    invite = _open_invite(token)
+    if not config_url:
+        raise RegistrationError(RegistrationProblem.NOT_FROM_PLATFORM, "no openid_configuration")
+    platform = _fetch_configuration(config_url)
     pending_id = secrets.token_urlsafe(24)
     DatabaseKeyValueStore().set(
-        "registration-" + pending_id,
+        PENDING_PREFIX + pending_id,
         {
-            "config": platform.raw,
             "url": config_url,
             "token": request.args.get("registration_token"),
+            "invite": invite.digest,
         },
         PENDING_REGISTRATION_TTL,
     )
     form = ConfirmRegistrationForm(pending=pending_id)
     return render_template(
-        "lti/register_confirm.html", platform=platform, tool=tool_description(), form=form
+        "lti/register_confirm.html",
+        platform=platform,
+        tool=tool_description(),
+        form=form,
+        invite=invite,
+        token=token,
     )
 
 
-@bp.post("/lti/register")
-def register_confirm() -> ResponseReturnValue:
+@bp.post("/lti/register/<token>")
+def register_confirm(token: str) -> ResponseReturnValue:
     form = ConfirmRegistrationForm()
+    store = DatabaseKeyValueStore()
+    pending_key = PENDING_PREFIX + str(form.pending.data or "")[:64]
+    peek = store.get(pending_key)
+    if isinstance(peek, dict):
+        _let_platform_frame(str(peek.get("url", "")))
     if not form.validate_on_submit():
         raise RegistrationError(RegistrationProblem.INCOMPLETE_FORM, "form did not validate")
-    pending = DatabaseKeyValueStore().take("registration-" + form.pending.data)
-    if not pending:
+    invite = _open_invite(token)
+    pending = store.take(pending_key)
+    if not pending or pending.get("invite") != invite.digest:
         raise RegistrationError(RegistrationProblem.EXPIRED, "pending registration not found")
-    platform = lti.fetch_platform_configuration(pending["url"])
+    # Only one confirmation may hold the invitation; a failed one gives it back for a retry.
+    claimed = registration_invites.claim_invite(token)
+    if claimed is None:
+        raise RegistrationError(RegistrationProblem.INVITATION_INVALID, "invite taken meanwhile")
+    try:
+        saved, result = _register(pending)
+    except Exception:
+        registration_invites.release_invite(claimed)
+        raise
+    current_app.extensions["qadam_origins"].clear()
+    current_app.logger.info(
+        "registered platform %s client %s deployment %s (invitation %s)",
+        saved.issuer,
+        saved.client_id,
+        result.deployment_id,
+        claimed.id,
+    )
+    return render_template("lti/register_done.html", platform=saved, result=result)
+
+
+def _register(pending: dict[str, Any]) -> tuple[Platform, lti.RegistrationResult]:
+    platform = _fetch_configuration(pending["url"])
     result = lti.register_tool(platform, tool_description(), pending.get("token"))
     spec = PlatformSpec(
         issuer=platform.issuer,
@@ -186,14 +269,18 @@ def register_confirm() -> ResponseReturnValue:
         name=urlsplit(platform.issuer).netloc,
         product=" ".join(p for p in (platform.product_family_code, platform.version) if p),
     )
-    saved = save_platform(
-        spec, [result.deployment_id] if result.deployment_id else [], registered_by="dynamic"
-    )
-    current_app.extensions["qadam_origins"].clear()
-    current_app.logger.info(
-        "registered platform %s client %s deployment %s",
-        saved.issuer,
-        saved.client_id,
-        result.deployment_id,
-    )
-    return render_template("lti/register_done.html", platform=saved, result=result)
+    deployments = [result.deployment_id] if result.deployment_id else []
+    try:
+        saved = save_platform(
+            spec, deployments, registered_by="dynamic", if_registered=IfRegistered.REFUSE
+        )
+    except PlatformExists as exc:
+        raise RegistrationError(
+            RegistrationProblem.PLATFORM_EXISTS,
+            str(exc),
+            issuer=platform.issuer,
+            client_id=result.client_id,
+        ) from exc
+    except PlatformInputError as exc:
+        raise RegistrationError(RegistrationProblem.NOT_TOOL_REGISTRATION, str(exc)) from exc
+    return saved, result
