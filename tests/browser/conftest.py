@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +29,16 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 TIMEOUT_MS = 10_000
+
+
+def at(url: str) -> re.Pattern[str]:
+    """A page address as the browser shows it: every link carries its launch (``launch=…``).
+
+    ``*`` in ``url`` stands for one path segment, as in Playwright's globs.
+    """
+    pattern = ".*".join(re.escape(part) for part in url.split("**"))
+    pattern = "[^/]*".join(pattern.split(re.escape("*")))
+    return re.compile("^" + pattern + r"([?&]launch=[A-Za-z0-9_-]+)?$")
 
 
 @contextmanager
