@@ -80,13 +80,13 @@ def _term(path: Path, index: int, node: yaml.Node, seen: set[str], report: Repor
     if not fields:
         report.add(path, _line_of(node), name, "a term is a mapping: id, meaning, kk, ru, en")
         return []
-    for unknown in sorted(set(fields) - TERM_FIELDS):
-        report.add(path, _line_of(fields[unknown]), f"{name}: {unknown}", "unknown field")
     term_id = _text(fields.get("id"))
     if term_id is None or not KEBAB.match(term_id):
         report.add(path, _line_of(node), f"{name}: id", "required; a kebab-case name")
         return []
     name = f"term {term_id}"
+    for unknown in sorted(set(fields) - TERM_FIELDS):
+        report.add(path, _line_of(fields[unknown]), f"{name}: {unknown}", "unknown field")
     if term_id in seen:
         report.add(path, _line_of(fields["id"]), name, "the same id as an earlier term")
     seen.add(term_id)
@@ -162,7 +162,16 @@ def _scan_line(ban_list: list[Ban], text: str) -> Iterator[tuple[Ban, str]]:
         match = ban.pattern.search(text)
         if match is not None and ban.term not in reported:
             reported.add(ban.term)
-            yield ban, match.group(0)
+            yield ban, _whole_words(text, match.start(), match.end())
+
+
+def _whole_words(text: str, start: int, end: int) -> str:
+    """The match widened to whole words, so the message quotes what the author wrote."""
+    while start > 0 and text[start - 1].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum():
+        end += 1
+    return text[start:end]
 
 
 def check_lessons(lessons_dir: Path, glossary: Glossary, report: Report) -> None:

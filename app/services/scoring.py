@@ -36,6 +36,8 @@ def counted_score(policy: AttemptPolicy, scores: Sequence[float | None]) -> floa
     finished = [s for s in scores if s is not None]
     if not finished:
         return None
+    if policy is AttemptPolicy.FIRST:
+        return finished[0]
     return max(finished) if policy is AttemptPolicy.BEST else finished[-1]
 
 
