@@ -16,7 +16,14 @@ from ..content.quiz_schema import Quiz, pick
 from ..extensions import db
 from ..models import OutboxMessage, Person, QuizAnswer, QuizAttempt, ResourceLink
 from ..models.base import UtcDateTime, utcnow
-from .scoring import counted_score, score_question, score_quiz, valid_choice
+from .scoring import (
+    counted_score,
+    effective_policy,
+    is_practice,
+    score_question,
+    score_quiz,
+    valid_choice,
+)
 
 SCORE_KIND = "ags-score"
 SCORE_MAXIMUM = 100.0
@@ -357,7 +364,11 @@ def submit(quiz: Quiz, attempt_id: int, person_id: int, *, label: str) -> QuizAt
     link = attempt.resource_link
     if link is not None and link.ags_scopes and quiz.graded:
         earlier = finished_scores(quiz.id, person_id, attempt.school_class_id, besides=attempt.id)
-        counted = counted_score(quiz.counts, [*earlier, score])
+        policy = effective_policy(quiz, link.counts)
+        if is_practice(policy, len(earlier)):
+            db.session.commit()  # practice: the gradebook keeps the first attempt's score
+            return attempt
+        counted = counted_score(policy, [*earlier, score])
         sub, platform_id = db.session.execute(
             select(Person.sub, Person.platform_id).where(Person.id == person_id)
         ).one()

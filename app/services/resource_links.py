@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, select, update
 
+from ..content.quiz_schema import AttemptPolicy
 from ..extensions import db
 from ..models import ResourceLink, SchoolClass
 from ..models.base import utcnow
@@ -13,6 +15,9 @@ from ..models.base import utcnow
 if TYPE_CHECKING:
     from lti import Launch
 
+# The Moodle custom parameter with which an activity chooses which attempt is graded.
+COUNTS_PARAM = "qadam_counts"
+POLICIES = frozenset(p.value for p in AttemptPolicy)
 _LINK = select(
     ResourceLink.id,
     ResourceLink.title,
@@ -20,6 +25,7 @@ _LINK = select(
     ResourceLink.ags_scopes,
     ResourceLink.lineitems_url,
     ResourceLink.lineitem_url,
+    ResourceLink.counts,
 ).where(
     ResourceLink.school_class_id == bindparam("school_class_id"),
     ResourceLink.link_id == bindparam("link_id"),
@@ -49,6 +55,7 @@ def record_link(
         "ags_scopes": sorted(ags.scopes) if ags else [],
         "lineitems_url": ags.lineitems_url if ags else None,
         "lineitem_url": ags.lineitem_url if ags else None,
+        "counts": chosen_policy(launch.custom),
     }
     key = {"school_class_id": school_class_id, "link_id": launch.resource_link_id[:255]}
     found = db.session.execute(_LINK, key).first()
@@ -63,6 +70,7 @@ def record_link(
         "ags_scopes": sorted(found.ags_scopes or []),
         "lineitems_url": found.lineitems_url,
         "lineitem_url": found.lineitem_url,
+        "counts": found.counts,
     }
     if current != wanted:
         db.session.execute(
@@ -71,6 +79,12 @@ def record_link(
             .values(**wanted, updated_at=utcnow())
         )
     return int(found.id)
+
+
+def chosen_policy(custom: Mapping[str, str]) -> str | None:
+    """The gradebook policy the activity chose with ``qadam_counts=first|best|last``, if any."""
+    value = str(custom.get(COUNTS_PARAM, "")).strip().lower()
+    return value if value in POLICIES else None
 
 
 def remember_lineitem(resource_link_pk: int, lineitem_url: str) -> None:

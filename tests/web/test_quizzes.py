@@ -192,20 +192,21 @@ def test_finishing_scores_queues_the_grade_once_and_shows_feedback(
     assert autosave(client, attempt, token, {"thumbs": ["no"]}).status_code == 409
 
 
-def test_attempts_run_out_and_the_best_counts(setup: tuple[Any, Any]) -> None:
+def test_attempts_run_out_and_the_first_counts(setup: tuple[Any, Any]) -> None:
     app, simulator = setup
     client = app.test_client()
     launch_student(simulator, client)
     _html, first, token = open_quiz(client)
-    autosave(client, first, token, PERFECT)
+    autosave(client, first, token, {"who-helps": ["friend"]})
     finish(client, first, token)
     again = client.post(f"/quizzes/{QUIZ}/again", data={"csrf_token": token})
     assert again.status_code == 303
     _html, second, token = open_quiz(client)
     assert second != first
-    autosave(client, second, token, {"who-helps": ["friend"]})
+    autosave(client, second, token, PERFECT)
     result = client.get(finish(client, second, token).headers["Location"]).get_data(as_text=True)
-    assert "Your score: 0%" in result
+    assert "Your score: 100%" in result
+    assert "This was a practice attempt. The gradebook keeps the score of your first" in result
     assert "Try again" not in result
     assert "0 attempts left." in result
     # Opening the quiz again shows the result; a third attempt is refused in plain words.
@@ -215,7 +216,44 @@ def test_attempts_run_out_and_the_best_counts(setup: tuple[Any, Any]) -> None:
     assert "You have used every attempt at this quiz." in refused.get_data(as_text=True)
     with app.app_context():
         messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
-        assert [m.payload["score_given"] for m in messages] == [100, 100], "the best counts"
+        assert [m.payload["score_given"] for m in messages] == [0], "practice is not sent"
+    # The teacher sees the practice apart from the score that counts.
+    teacher = app.test_client()
+    launch_teacher(simulator, teacher)
+    html = teacher.get(f"/quizzes/{QUIZ}/results").get_data(as_text=True)
+    assert "first finished attempt goes to the Moodle gradebook" in html
+    assert '<td>0%</td><td>waiting to send</td><td class="practice">1, best 100%</td>' in html
+    export = teacher.get(f"/quizzes/{QUIZ}/results.csv").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(export.lstrip("\ufeff"))))
+    assert rows[1][3] == "0"
+    assert rows[1][-2:] == ["1", "100"]
+
+
+@pytest.mark.parametrize(("chosen", "sent"), [("best", [0, 100]), ("last", [0, 100])])
+def test_an_activity_chooses_which_attempt_counts(
+    setup: tuple[Any, Any], chosen: str, sent: list[int]
+) -> None:
+    app, simulator = setup
+    client = app.test_client()
+    simulator.launch(
+        client,
+        "learner",
+        locale="en",
+        sub="student-7",
+        custom={"lesson": LESSON, "qadam_counts": chosen},
+        ags="lineitems",
+        resource_link="quiz-link-1",
+    )
+    _html, first, token = open_quiz(client)
+    finish(client, first, token)
+    client.post(f"/quizzes/{QUIZ}/again", data={"csrf_token": token})
+    _html, second, token = open_quiz(client)
+    autosave(client, second, token, PERFECT)
+    result = client.get(finish(client, second, token).headers["Location"]).get_data(as_text=True)
+    assert "practice attempt" not in result
+    with app.app_context():
+        messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        assert [m.payload["score_given"] for m in messages] == sent
 
 
 def test_teacher_sees_who_finished_item_analysis_and_can_export(
@@ -264,6 +302,8 @@ def test_teacher_sees_who_finished_item_analysis_and_can_export(
         "q3:tell-secret",
         "q4:lost",
         "q5:thumbs",
+        "practice_attempts",
+        "practice_best_percent",
     ]
     finished = [r for r in rows[1:] if r[1] == "finished"]
     assert sorted(r[3] for r in finished) == ["100", "60", "80"]
