@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from app.content_catalog import catalog
 from app.extensions import db
 from app.models import OutboxMessage, QuizAnswer, QuizAttempt
+from app.services.shuffle import shuffled_options
 from tests.support.quiz_flow import (
     LESSON,
     PERFECT,
@@ -373,3 +376,62 @@ def test_a_class_check_is_for_the_teacher_and_records_nothing(
     assert student.get(QUIZ_URL).status_code == 404
     lesson = student.get(f"/lessons/{LESSON}/student").get_data(as_text=True)
     assert "Check what you learned" not in lesson
+
+
+def option_order(html: str, question: str) -> list[str]:
+    return re.findall(rf'name="q-{question}" value="([^"]+)"', html)
+
+
+def test_options_are_shuffled_per_attempt_and_stay_put_for_it(setup: tuple[Any, Any]) -> None:
+    app, simulator = setup
+    seeds = {"student-1": 1, "student-2": 2}
+    with app.app_context():
+        helpers = catalog().quizzes[QUIZ].question("helpers")
+        assert helpers is not None
+        expected = {
+            sub: [o.id for o in shuffled_options(helpers, seed)] for sub, seed in seeds.items()
+        }
+    assert expected["student-1"] != expected["student-2"]
+    assert sorted(expected["student-1"]) == sorted(o.id for o in helpers.options)
+    for sub, seed in seeds.items():
+        client = app.test_client()
+        launch_student(simulator, client, sub=sub)
+        _html, attempt, token = open_quiz(client)
+        with app.app_context():
+            assert db.session.get(QuizAttempt, attempt).shuffle_seed is not None
+            db.session.get(QuizAttempt, attempt).shuffle_seed = seed  # a known order
+            db.session.commit()
+        page = client.get(QUIZ_URL + "?q=1").get_data(as_text=True)
+        assert option_order(page, "helpers") == expected[sub]
+        reloaded = client.get(QUIZ_URL + "?q=1").get_data(as_text=True)
+        assert option_order(reloaded, "helpers") == expected[sub]
+        true_false = client.get(QUIZ_URL + "?q=2").get_data(as_text=True)
+        assert option_order(true_false, "tell-secret") == ["true", "false"]
+        # The form path saves and moves on; a new session resumes with the same order.
+        client.post(
+            f"/quizzes/{QUIZ}/attempts/{attempt}/answer",
+            data={
+                "csrf_token": token,
+                "question": "helpers",
+                "q-helpers": ["teacher"],
+                "position": "1",
+                "action": "save",
+            },
+        )
+        resumed = app.test_client()
+        launch_student(simulator, resumed, sub=sub)
+        again = resumed.get(QUIZ_URL + "?q=1").get_data(as_text=True)
+        assert option_order(again, "helpers") == expected[sub]
+        # The result lists the chosen options in the attempt's order too.
+        autosave(resumed, attempt, csrf(again), {"helpers": expected[sub]})
+        result = resumed.get(finish(resumed, attempt, csrf(again)).headers["Location"])
+        texts = {o.id: o.text["en"] for o in helpers.options}
+        listed = result.get_data(as_text=True).split("Your answer:")[2].split("</p>")[0]
+        assert listed.strip() == "; ".join(texts[i] for i in expected[sub])
+    # The teacher's questions and answers keep the authored order.
+    teacher = app.test_client()
+    launch_teacher(simulator, teacher)
+    check = teacher.get(f"/quizzes/{QUIZ}/check").get_data(as_text=True)
+    check = check.split('id="question-helpers"')[1].split("</section>")[0]
+    positions = [check.index(f"<span>{o.text['en']}</span>") for o in helpers.options]
+    assert positions == sorted(positions)
