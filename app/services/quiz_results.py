@@ -9,11 +9,10 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from ..content.quiz_schema import Quiz
+from ..content.quiz_schema import AttemptPolicy, Quiz
 from ..extensions import db
 from ..models import Membership, OutboxMessage, Person, QuizAnswer, QuizAttempt, ResourceLink
 from .actors import ActorRole
-from ..content.quiz_schema import AttemptPolicy
 from .scoring import counted_score
 
 NOT_STARTED, IN_PROGRESS, FINISHED = "not-started", "in-progress", "finished"

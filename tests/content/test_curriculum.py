@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from app.content import Catalog, ContentErrors
+from app.content.glossary import glossary_problems
 from app.content.quiz_loader import load_content
 from app.content.quiz_schema import QuestionType, QuizAudience
-from app.content.glossary import glossary_problems
 from app.content.schema import (
     REQUIRED_SECTIONS,
     SECTION_ORDER,
