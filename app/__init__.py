@@ -44,6 +44,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .help_contacts import localized_with_contacts, text_with_contacts, with_contacts
     from .outbox_worker import init_app as init_outbox_worker
     from .services.scoring import score_question
+    from .services.shuffle import shuffled_options
     from .views import coordinator, errors, home, lessons, lti_views, quizzes
 
     babel.init_app(app, locale_selector=i18n.select_locale)
@@ -52,7 +53,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["contacts_text"] = text_with_contacts
     app.jinja_env.filters["loc"] = localized_with_contacts
     app.jinja_env.globals.update(
-        score_question=score_question, zip=zip, catalog_quiz=lambda i: catalog().quiz(i)
+        score_question=score_question,
+        shuffled_options=shuffled_options,
+        zip=zip,
+        catalog_quiz=lambda i: catalog().quiz(i),
     )
     proxy_checks.init_app(app)
     auth.init_app(app)

@@ -341,22 +341,45 @@ def lti_sweep() -> None:
 
 
 @content_cli.command("check")
-def content_check() -> None:
+@click.option("--verbose", "-v", is_flag=True, help="Also list each graded quiz's blind score.")
+def content_check(verbose: bool) -> None:
     """Check every lesson and quiz; list all problems as path:line: field: message."""
     from collections import Counter
+    from pathlib import Path
 
     from .content import ContentErrors
+    from .content.loader import Report
+    from .content.quiz_loader import read_quizzes
     from .content_catalog import load_from_disk
+    from .services import content_checks
 
+    root = Path(current_app.config["QADAM_CONTENT_ROOT"])
+    problems = []
+    catalog = None
     try:
-        catalog = load_from_disk()
+        catalog = load_from_disk(root)
+        quizzes = catalog.quizzes
     except ContentErrors as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        raise click.ClickException(f"{len(exc.problems)} problem(s) in the content.") from exc
+        problems += exc.problems
+        quizzes = read_quizzes(root / "quizzes", Report(root))  # the sound ones
+    problems += content_checks.quality_problems(root, quizzes)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    graded = sorted((q for q in quizzes.values() if q.graded), key=lambda q: q.id)
+    blind = {quiz.id: content_checks.worst_blind_score(quiz) for quiz in graded}
+    if verbose:
+        click.echo("Worst blind score per graded quiz:")
+        for quiz_id, worst in blind.items():
+            click.echo(f"  {worst.score:>4.0%}  {quiz_id}  ({worst.describe()})")
+    over = sum(1 for worst in blind.values() if worst.score > content_checks.BLIND_LIMIT)
+    click.echo(
+        f"{over} of {len(graded)} graded quizzes score above "
+        f"{content_checks.BLIND_LIMIT:.0%} when answered blind."
+    )
+    if problems or catalog is None:
+        raise click.ClickException(f"{len(problems)} problem(s) in the content.")
     counts = Counter((lesson.band.value, lesson.format.value) for lesson in catalog.lessons)
-    quizzes = catalog.quizzes.values()
-    questions = sum(len(quiz.questions) for quiz in quizzes)
+    questions = sum(len(quiz.questions) for quiz in quizzes.values())
     click.echo(
         f"{len(catalog.lessons)} lessons and {len(quizzes)} quizzes ({questions} questions), "
         "all in kk, ru and en, no problems."

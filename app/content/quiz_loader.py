@@ -116,7 +116,7 @@ def _load_quiz(path: Path, report: Report) -> q.Quiz | None:
         r.add(("band",), "band", "required; one of " + ", ".join(s.AgeBand))
     audience = _choice(r, data, "audience", q.QuizAudience, q.QuizAudience.STUDENT)
     layout = _choice(r, data, "layout", q.QuizLayout, q.QuizLayout.ONE_PER_SCREEN)
-    counts = _choice(r, data, "counts", q.AttemptPolicy, q.AttemptPolicy.BEST)
+    counts = _choice(r, data, "counts", q.AttemptPolicy, q.AttemptPolicy.FIRST)
     attempts = data.get("attempts", 0)
     if not isinstance(attempts, int) or isinstance(attempts, bool) or attempts < 0:
         r.add(("attempts",), "attempts", "a whole number of attempts; 0 means no limit")

@@ -37,6 +37,9 @@ class QuizLayout(StrEnum):
 
 
 class AttemptPolicy(StrEnum):
+    """Which finished attempt the gradebook gets; the others are practice."""
+
+    FIRST = "first"
     BEST = "best"
     LAST = "last"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -9,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import UtcDateTime, utcnow
+
+
+def new_shuffle_seed() -> int:
+    return secrets.randbelow(2**31)
 
 
 class ResourceLink(db.Model):  # type: ignore[name-defined]
@@ -25,6 +30,8 @@ class ResourceLink(db.Model):  # type: ignore[name-defined]
     ags_scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
     lineitems_url: Mapped[str | None] = mapped_column(Text)
     lineitem_url: Mapped[str | None] = mapped_column(Text)
+    # Which finished attempt the gradebook gets, when the activity chose (custom qadam_counts).
+    counts: Mapped[str | None] = mapped_column(String(10))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -69,6 +76,8 @@ class QuizAttempt(db.Model):  # type: ignore[name-defined]
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     score: Mapped[float | None] = mapped_column(Float)  # 0..1, once submitted
+    # Orders the options for this attempt; None (attempts from before shuffling): as authored.
+    shuffle_seed: Mapped[int | None] = mapped_column(Integer, default=new_shuffle_seed)
 
     answers: Mapped[list[QuizAnswer]] = relationship(
         back_populates="attempt", cascade="all, delete-orphan", order_by="QuizAnswer.id"

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from ..content.quiz_schema import Quiz
+from ..content.quiz_schema import AttemptPolicy, Quiz
 from ..extensions import db
 from ..models import Membership, OutboxMessage, Person, QuizAnswer, QuizAttempt, ResourceLink
 from .actors import ActorRole
@@ -35,6 +35,8 @@ class StudentResult:
     finished_at: datetime | None = None
     grade_status: str = ""  # delivered | pending | dead | "" (not sent)
     counted_attempt_id: int | None = None
+    practice: int = 0  # finished attempts after the graded one (policy "first")
+    practice_best: float | None = None  # 0..1, the best of them
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,16 @@ class ClassResults:
 
 
 def class_results(
-    quiz: Quiz, school_class_id: int, roster: Sequence[RosterEntry] | None
+    quiz: Quiz,
+    school_class_id: int,
+    roster: Sequence[RosterEntry] | None,
+    policy: AttemptPolicy | None = None,
 ) -> ClassResults:
-    """Results of ``quiz`` in a class; with a roster, students who have not started too."""
+    """Results of ``quiz`` in a class; with a roster, students who have not started too.
+
+    ``policy`` says which attempt counts (the quiz's own when None); with ``first`` the later
+    attempts are practice, counted apart.
+    """
     attempts = list(
         db.session.scalars(
             select(QuizAttempt)
@@ -108,7 +117,7 @@ def class_results(
     for number, (person_id, sub) in enumerate(sorted(subs.items()), start=1):
         seen_subs.add(sub)
         label = names.get(sub) or f"#{number}"
-        result = _student(quiz, label, by_person.get(person_id, []), deliveries)
+        result = _student(policy or quiz.counts, label, by_person.get(person_id, []), deliveries)
         if result.counted_attempt_id is not None:
             counted_ids.append(result.counted_attempt_id)
         results.append(result)
@@ -122,23 +131,29 @@ def class_results(
 
 
 def _student(
-    quiz: Quiz, label: str, attempts: list[QuizAttempt], deliveries: dict[int, str]
+    policy: AttemptPolicy, label: str, attempts: list[QuizAttempt], deliveries: dict[int, str]
 ) -> StudentResult:
     finished = [a for a in attempts if a.submitted_at is not None]
     if not attempts:
         return StudentResult(label=label, status=NOT_STARTED)
     if not finished:
         return StudentResult(label=label, status=IN_PROGRESS, attempts=len(attempts))
-    score = counted_score(quiz.counts, [a.score for a in finished])
+    score = counted_score(policy, [a.score for a in finished])
     counted = next((a for a in reversed(finished) if a.score == score), finished[-1])
+    practice: list[QuizAttempt] = []
+    if policy is AttemptPolicy.FIRST:
+        counted, practice = finished[0], finished[1:]
+    sent = [a for a in finished if a not in practice and a.id in deliveries]
     return StudentResult(
         label=label,
         status=FINISHED,
         attempts=len(finished),
         score=score,
         finished_at=counted.submitted_at,
-        grade_status=deliveries.get(finished[-1].id, ""),
+        grade_status=deliveries[sent[-1].id] if sent else "",
         counted_attempt_id=counted.id,
+        practice=len(practice),
+        practice_best=max((a.score or 0.0 for a in practice), default=None),
     )
 
 
@@ -201,6 +216,7 @@ def export_rows(quiz: Quiz, results: ClassResults) -> tuple[list[str], list[list
     points = _points_by_attempt([s.counted_attempt_id for s in results.students])
     headers = ["student", "status", "attempts", "score_percent", "finished_at_utc"]
     headers += [f"q{i}:{q.id}" for i, q in enumerate(quiz.questions, start=1)]
+    headers += ["practice_attempts", "practice_best_percent"]
     rows = []
     for student in results.students:
         row = [
@@ -212,6 +228,10 @@ def export_rows(quiz: Quiz, results: ClassResults) -> tuple[list[str], list[list
         ]
         earned = points.get(student.counted_attempt_id or 0, {})
         row += ["" if earned.get(q.id) is None else f"{earned[q.id]:.2f}" for q in quiz.questions]
+        row += [
+            str(student.practice),
+            "" if student.practice_best is None else f"{student.practice_best * 100:.0f}",
+        ]
         rows.append(row)
     return headers, rows
 

@@ -16,7 +16,14 @@ from ..content.quiz_schema import Quiz, pick
 from ..extensions import db
 from ..models import OutboxMessage, Person, QuizAnswer, QuizAttempt, ResourceLink
 from ..models.base import UtcDateTime, utcnow
-from .scoring import counted_score, score_question, score_quiz, valid_choice
+from .scoring import (
+    counted_score,
+    effective_policy,
+    is_practice,
+    score_question,
+    score_quiz,
+    valid_choice,
+)
 
 SCORE_KIND = "ags-score"
 SCORE_MAXIMUM = 100.0
@@ -391,7 +398,11 @@ def submit(
     link = own_link or (db.session.get(ResourceLink, service_link_pk) if service_link_pk else None)
     if link is not None and link.ags_scopes and quiz.graded:
         earlier = finished_scores(quiz.id, person_id, attempt.school_class_id, besides=attempt.id)
-        counted = counted_score(quiz.counts, [*earlier, score])
+        policy = effective_policy(quiz, link.counts)
+        if is_practice(policy, len(earlier)):
+            db.session.commit()  # practice: the gradebook keeps the first attempt's score
+            return attempt
+        counted = counted_score(policy, [*earlier, score])
         sub, platform_id = db.session.execute(
             select(Person.sub, Person.platform_id).where(Person.id == person_id)
         ).one()

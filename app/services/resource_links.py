@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..content.quiz_schema import AttemptPolicy
 from ..extensions import db
 from ..models import LinkLineItem, ResourceLink, SchoolClass
 from ..models.base import utcnow
@@ -15,6 +17,9 @@ from ..models.base import utcnow
 if TYPE_CHECKING:
     from lti import Launch
 
+# The Moodle custom parameter with which an activity chooses which attempt is graded.
+COUNTS_PARAM = "qadam_counts"
+POLICIES = frozenset(p.value for p in AttemptPolicy)
 _LINK = select(
     ResourceLink.id,
     ResourceLink.title,
@@ -22,6 +27,7 @@ _LINK = select(
     ResourceLink.ags_scopes,
     ResourceLink.lineitems_url,
     ResourceLink.lineitem_url,
+    ResourceLink.counts,
 ).where(
     ResourceLink.school_class_id == bindparam("school_class_id"),
     ResourceLink.link_id == bindparam("link_id"),
@@ -51,6 +57,7 @@ def record_link(
         "ags_scopes": sorted(ags.scopes) if ags else [],
         "lineitems_url": ags.lineitems_url if ags else None,
         "lineitem_url": ags.lineitem_url if ags else None,
+        "counts": chosen_policy(launch.custom),
     }
     key = {"school_class_id": school_class_id, "link_id": launch.resource_link_id[:255]}
     found = db.session.execute(_LINK, key).first()
@@ -65,6 +72,7 @@ def record_link(
         "ags_scopes": sorted(found.ags_scopes or []),
         "lineitems_url": found.lineitems_url,
         "lineitem_url": found.lineitem_url,
+        "counts": found.counts,
     }
     if current != wanted:
         db.session.execute(
@@ -73,6 +81,12 @@ def record_link(
             .values(**wanted, updated_at=utcnow())
         )
     return int(found.id)
+
+
+def chosen_policy(custom: Mapping[str, str]) -> str | None:
+    """The gradebook policy the activity chose with ``qadam_counts=first|best|last``, if any."""
+    value = str(custom.get(COUNTS_PARAM, "")).strip().lower()
+    return value if value in POLICIES else None
 
 
 # A worker that claimed a column and vanished is taken over after this long.

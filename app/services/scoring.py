@@ -36,7 +36,21 @@ def counted_score(policy: AttemptPolicy, scores: Sequence[float | None]) -> floa
     finished = [s for s in scores if s is not None]
     if not finished:
         return None
+    if policy is AttemptPolicy.FIRST:
+        return finished[0]
     return max(finished) if policy is AttemptPolicy.BEST else finished[-1]
+
+
+def effective_policy(quiz: Quiz, chosen: str | None) -> AttemptPolicy:
+    """The activity's choice (Moodle's custom parameter, kept on the link) over the quiz's."""
+    if chosen in {p.value for p in AttemptPolicy}:
+        return AttemptPolicy(str(chosen))
+    return quiz.counts
+
+
+def is_practice(policy: AttemptPolicy, finished_before: int) -> bool:
+    """Whether a finished attempt is practice: with ``first``, every attempt after the first."""
+    return policy is AttemptPolicy.FIRST and finished_before > 0
 
 
 def valid_choice(question: Question, choice: Iterable[str]) -> list[str] | None:

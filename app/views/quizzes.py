@@ -24,14 +24,14 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..auth import require_role
-from ..content.quiz_schema import Quiz, QuizLayout
+from ..content.quiz_schema import AttemptPolicy, Quiz, QuizLayout
 from ..content_catalog import catalog
 from ..forms import QuizActionForm
 from ..problems import PlainProblem
 from ..services import actors, quiz_results, quizzes, resource_links
 from ..services import roster as roster_service
 from ..services.actors import ActorRole
-from ..services.scoring import counted_score
+from ..services.scoring import counted_score, effective_policy
 
 bp = Blueprint("quizzes", __name__, url_prefix="/quizzes")
 STAFF = (ActorRole.TEACHER, ActorRole.COORDINATOR)
@@ -220,12 +220,16 @@ def result(quiz_id: str, attempt_id: int) -> ResponseReturnValue:
         return redirect(url_for("quizzes.take", quiz_id=quiz.id))
     attempts = quizzes.attempts_of(quiz.id, g.actor.person_id, attempt.school_class_id)
     link = resource_links.link(attempt.resource_link_id)
+    policy = effective_policy(quiz, link.counts if link else None)
+    finished = [a for a in attempts if a.submitted_at is not None]
     return render_template(
         "quizzes/result.html",
         quiz=quiz,
         lang=_lang(),
         state=quizzes.state_of(attempt),
-        counted=counted_score(quiz.counts, [a.score for a in attempts]),
+        counted=counted_score(policy, [a.score for a in attempts]),
+        policy=policy.value,
+        practice=bool(finished) and policy.value == "first" and finished[0].id != attempt.id,
         attempts_left=quizzes.attempts_left(quiz, attempts),
         grades_sent=bool(link and link.ags_scopes),
         lesson=catalog().lesson_of_quiz(quiz.id),
@@ -239,7 +243,8 @@ def results(quiz_id: str) -> ResponseReturnValue:
     quiz = _quiz(quiz_id)
     class_id = _class_id()
     roster, roster_problem = roster_service.class_roster(class_id)
-    found = quiz_results.class_results(quiz, class_id, roster)
+    policy = _policy(quiz)
+    found = quiz_results.class_results(quiz, class_id, roster, policy)
     lesson = catalog().lesson_of_quiz(quiz.id)
     return render_template(
         "quizzes/results.html",
@@ -250,7 +255,14 @@ def results(quiz_id: str) -> ResponseReturnValue:
         school_class=actors.class_for(class_id),
         lesson=lesson,
         grades_sent=quiz_results.class_has_gradebook(class_id, lesson.id if lesson else quiz.id),
+        policy=policy.value,
     )
+
+
+def _policy(quiz: Quiz) -> AttemptPolicy:
+    """Which attempt counts for the activity the teacher opened (its custom parameter)."""
+    link = resource_links.link(g.actor.resource_link_pk)
+    return effective_policy(quiz, link.counts if link else None)
 
 
 @bp.get("/<quiz_id>/results.csv")
@@ -260,7 +272,7 @@ def results_csv(quiz_id: str) -> ResponseReturnValue:
     class_id = _class_id()
     roster, _problem = roster_service.class_roster(class_id)
     headers, rows = quiz_results.export_rows(
-        quiz, quiz_results.class_results(quiz, class_id, roster)
+        quiz, quiz_results.class_results(quiz, class_id, roster, _policy(quiz))
     )
     buffer = io.StringIO()
     writer = csv.writer(buffer)

@@ -25,7 +25,7 @@ PHONE = {"width": 360, "height": 740}
 MAX_TABS_TO_ENGLISH = 5
 BLOCKING_IMPACTS = ("critical", "serious")
 ADD_TO_MOODLE = "main form[method=post] button[type=submit]"
-LESSON = "/lessons/preschool-emergency-help"
+LESSON = "/lessons/basic-emergency-help"
 
 expect.set_options(timeout=TIMEOUT_MS)
 

@@ -51,6 +51,12 @@ def open_quiz_from_the_course(context: BrowserContext, base: str) -> tuple[Page,
     return page, frame
 
 
+def option_order(frame: Frame) -> list[str]:
+    """The option ids of the question on screen, in the order shown."""
+    inputs = frame.locator("fieldset.question label.option input")
+    return [str(inputs.nth(i).get_attribute("value")) for i in range(inputs.count())]
+
+
 def answer_current_question(frame: Frame) -> str:
     """Choose the first option of the question on screen; wait until the server has it."""
     question = frame.locator("fieldset.question")
@@ -69,7 +75,11 @@ def test_a_quiz_survives_a_closed_tab_and_the_score_reaches_the_gradebook(
     answered = [answer_current_question(frame)]
     frame.get_by_role("button", name="Next").click()
     expect(frame.locator(".q-number")).to_have_text("Question 2 of 5")
+    shown = option_order(frame)
     answered.append(answer_current_question(frame))
+    frame.goto(frame.url)  # reload the quiz in its frame
+    expect(frame.locator(".q-number")).to_have_text("Question 2 of 5")
+    assert option_order(frame) == shown, "a reload keeps the attempt's option order"
     # The tab is closed half way and the session goes with the browser context.
     page.close()
     first_context.close()
@@ -78,6 +88,7 @@ def test_a_quiz_survives_a_closed_tab_and_the_score_reaches_the_gradebook(
     page, frame = open_quiz_from_the_course(second_context, base)
     expect(frame.locator(".q-number")).to_have_text("Question 2 of 5")
     expect(frame.locator("main")).to_contain_text("2 of 5 questions answered")
+    assert option_order(frame) == shown, "the resumed attempt shows the same option order"
     assert frame.locator("fieldset.question input:checked").count() >= 1, "the answer is kept"
     frame.get_by_role("button", name="Next").click()
     for number in range(3, 6):
@@ -175,3 +186,34 @@ def test_quiz_pages_have_no_serious_accessibility_violations(
     axe_check(teacher, f"teacher results ({lang})")
     teacher.goto(f"{base}/quizzes/preschool-emergency-help/check")
     axe_check(teacher, f"class picture check ({lang})")
+
+
+FAKE_VOICES = """
+Object.defineProperty(window.speechSynthesis, "getVoices", {
+  value: () => VOICES.map((lang) => ({lang: lang, name: "Test " + lang, default: false})),
+});
+"""
+
+
+@pytest.mark.parametrize(("voices", "listen_shown"), [(["kk-KZ"], True), (["en-US"], False)])
+def test_listen_shows_only_with_a_voice_for_the_language(
+    new_context: Callable[..., BrowserContext], base: str, voices: list[str], listen_shown: bool
+) -> None:
+    context = new_context()
+    context.add_init_script(FAKE_VOICES.replace("VOICES", repr(voices)))
+    teacher = context.new_page()
+    teacher.goto(f"{base}/demo?lang=kk")
+    teacher.locator("#quiz-teacher").click()
+    frame = teacher.frame(name="qadam-frame")
+    assert frame is not None
+    frame.wait_for_url(f"{base}/lessons/{LESSON}/")
+    teacher.goto(f"{base}/quizzes/preschool-emergency-help/check")
+    first = teacher.locator("section.class-check").first
+    listen, note = first.locator("button.listen"), first.locator("[data-no-voice]")
+    if listen_shown:
+        expect(listen).to_be_visible()
+        expect(note).to_be_hidden()
+    else:
+        expect(note).to_be_visible()
+        expect(note).to_contain_text("қазақ тілінде оқитын дауыс жоқ")
+        expect(listen).to_be_hidden()

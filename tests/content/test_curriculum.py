@@ -10,9 +10,18 @@ from pathlib import Path
 import pytest
 
 from app.content import Catalog, ContentErrors
+from app.content.glossary import glossary_problems
 from app.content.quiz_loader import load_content
 from app.content.quiz_schema import QuestionType, QuizAudience
-from app.content.schema import REQUIRED_SECTIONS, STUDENT_SECTIONS, AgeBand, LessonFormat
+from app.content.schema import (
+    REQUIRED_SECTIONS,
+    SECTION_ORDER,
+    STUDENT_SECTIONS,
+    AgeBand,
+    Lesson,
+    LessonFormat,
+)
+from app.services.content_checks import blind_problems
 from app.services.lessons import ROUNDS, year_plan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,6 +34,21 @@ SECRECY = {
     "ru": re.compile(r"конфиденциальн", re.I),
     "kk": re.compile(r"құпиялы", re.I),
 }
+
+TEACHER_SECTIONS = tuple(s for s in SECTION_ORDER if s not in STUDENT_SECTIONS)
+# The agreed markers (lessons/README.md, "Safeguarding markers").
+DUTY_TO_REPORT = {
+    "en": "Duty to report.",
+    "kk": "Хабарлау міндеті.",
+    "ru": "Обязанность сообщить.",
+}
+FRIEND_DOES_NOT_WANT_TO_LIVE = {
+    "en": "If a friend does not want to live",
+    "ru": "Если друг не хочет жить",
+    "kk": "Егер досың өмір сүргісі келмейтінін айтса",
+}
+SUICIDE_CONTACTS = ("{{child_line}}", "{{contact_centre}}", "{{emergency}}")
+YOUNG_BANDS = (AgeBand.PRESCHOOL, AgeBand.PRIMARY)
 
 
 @pytest.fixture(scope="module")
@@ -168,3 +192,66 @@ def test_every_quiz_belongs_to_a_lesson_of_its_band(catalog: Catalog) -> None:
         lesson = catalog.lesson_of_quiz(quiz.id)
         assert lesson is not None, f"{quiz.id} is not named by any lesson"
         assert lesson.band == quiz.band
+
+
+def states_the_duty_to_report(lesson: Lesson) -> bool:
+    """A paragraph of the teacher notes starts with the bold lead, in every language."""
+    for lang, lead in DUTY_TO_REPORT.items():
+        text = lesson.texts[lang]
+        paragraph = re.compile(rf"<(p|li)><strong>{re.escape(lead)}</strong>")
+        teacher = [s.html for sid, s in text.sections.items() if sid in TEACHER_SECTIONS]
+        if not any(paragraph.search(html) for html in teacher):
+            return False
+    return True
+
+
+@pytest.mark.parametrize("band", list(AgeBand))
+def test_every_band_states_the_duty_to_report(catalog: Catalog, band: AgeBand) -> None:
+    stating = [
+        lesson.id for lesson in catalog.select(band=band) if states_the_duty_to_report(lesson)
+    ]
+    assert stating, f"{band}: no lesson's teacher notes start a paragraph with {DUTY_TO_REPORT}"
+
+
+def tells_what_to_do_if_a_friend_does_not_want_to_live(lesson: Lesson) -> bool:
+    """Students see the agreed sub-heading and the help contacts after it, in every language."""
+    for lang, heading in FRIEND_DOES_NOT_WANT_TO_LIVE.items():
+        shown = "".join(
+            s.html for sid, s in lesson.texts[lang].sections.items() if sid in STUDENT_SECTIONS
+        )
+        at = shown.find(f"<h3>{heading}</h3>")
+        if at < 0 or not all(contact in shown[at:] for contact in SUICIDE_CONTACTS):
+            return False
+    return True
+
+
+def test_grades_five_to_nine_learn_what_to_do_if_a_friend_does_not_want_to_live(
+    catalog: Catalog,
+) -> None:
+    lessons = catalog.select(band=AgeBand.BASIC)
+    assert any(tells_what_to_do_if_a_friend_does_not_want_to_live(x) for x in lessons), (
+        f"no basic lesson shows students a section headed {FRIEND_DOES_NOT_WANT_TO_LIVE} "
+        f"followed by {SUICIDE_CONTACTS}"
+    )
+
+
+@pytest.mark.parametrize("band", YOUNG_BANDS)
+def test_no_multiple_response_questions_for_young_children(catalog: Catalog, band: AgeBand) -> None:
+    found = [
+        f"{quiz.id}/{question.id}"
+        for quiz in catalog.quizzes.values()
+        if quiz.band is band
+        for question in quiz.questions
+        if question.type is QuestionType.MULTIPLE
+    ]
+    assert not found, f"{band}: multiple-response questions: {found}"
+
+
+def test_no_graded_quiz_can_be_passed_blind(catalog: Catalog) -> None:
+    problems = blind_problems(ROOT, catalog.quizzes)
+    assert not problems, "\n".join(map(str, problems))
+
+
+def test_lessons_and_quizzes_use_the_glossary_terms() -> None:
+    problems = glossary_problems(ROOT)
+    assert not problems, "\n".join(map(str, problems))

@@ -24,12 +24,12 @@ def test_deep_link_response_is_signed_and_verifies(client: Any, platform: Any) -
     response = platform.launch(client, "instructor", message="deep", locale="en")
     assert response.status_code == 303
     assert response.headers["Location"].split("?")[0] == "/add-to-course"
-    page = client.get("/add-to-course?band=preschool").get_data(as_text=True)
-    assert 'value="preschool-emergency-help"' in page
+    page = client.get("/add-to-course?band=basic").get_data(as_text=True)
+    assert 'value="basic-emergency-help"' in page
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     answer = client.post(
         "/add-to-course",
-        data={"csrf_token": token, "lesson": ["preschool-emergency-help"], "home": "1"},
+        data={"csrf_token": token, "lesson": ["basic-emergency-help"], "home": "1"},
     )
     assert answer.status_code == 200
     action, fields = _form(answer.get_data(as_text=True))
@@ -56,7 +56,7 @@ def test_deep_link_response_is_signed_and_verifies(client: Any, platform: Any) -
     assert home["title"] == "Qadam"
     assert lesson["title"] == "Who helps when something is wrong"
     assert lesson["url"] == "http://qadam.test/lti/launch"
-    assert lesson["custom"] == {"lesson": "preschool-emergency-help"}
+    assert lesson["custom"] == {"lesson": "basic-emergency-help"}
     assert "lineItem" not in lesson, "no quiz, no gradebook column"
 
 
@@ -72,13 +72,13 @@ def test_choosing_nothing_is_refused_with_a_message(client: Any, platform: Any) 
 
 
 def test_the_created_link_opens_its_lesson(client: Any, platform: Any) -> None:
-    teacher = platform.launch(client, "instructor", custom={"lesson": "preschool-emergency-help"})
-    assert teacher.headers["Location"].split("?")[0] == "/lessons/preschool-emergency-help/"
+    teacher = platform.launch(client, "instructor", custom={"lesson": "basic-emergency-help"})
+    assert teacher.headers["Location"].split("?")[0] == "/lessons/basic-emergency-help/"
     assert "Who helps when something is wrong" in client.get(teacher.headers["Location"]).get_data(
         as_text=True
     )
-    student = platform.launch(client, "learner", custom={"lesson": "preschool-emergency-help"})
-    assert student.headers["Location"].split("?")[0] == "/lessons/preschool-emergency-help/student"
+    student = platform.launch(client, "learner", custom={"lesson": "basic-emergency-help"})
+    assert student.headers["Location"].split("?")[0] == "/lessons/basic-emergency-help/student"
     gone = platform.launch(client, "learner", custom={"lesson": "retired-lesson"})
     assert gone.headers["Location"].split("?")[0] == "/student"
 
@@ -95,7 +95,7 @@ def test_add_to_course_needs_a_deep_linking_launch(client: Any, platform: Any) -
 
 def test_picker_filters_by_format_topic_and_language(client: Any, platform: Any) -> None:
     platform.launch(client, "instructor", message="deep", locale="en")
-    page = client.get("/add-to-course?band=preschool&format=micro&topic=emergency-help&lang=kk")
+    page = client.get("/add-to-course?band=basic&format=micro&topic=emergency-help&lang=kk")
     html = page.get_data(as_text=True)
     assert "Қиын жағдайда кім көмектеседі" in html
     assert client.get("/add-to-course?topic=fire-drills").status_code == 400
@@ -113,7 +113,7 @@ def test_a_lesson_with_a_quiz_gets_a_gradebook_column(
 
     root = tmp_path / "content"
     shutil.copytree(CONTENT_ROOT, root)
-    meta = root / "lessons" / "preschool" / "emergency-help" / "lesson.yaml"
+    meta = root / "lessons" / "basic" / "emergency-help" / "lesson.yaml"
     meta.write_text(meta.read_text() + "quiz: emergency-quiz\n")
     app = make_app(QADAM_CONTENT_ROOT=str(root))
     simulator = PlatformSimulator(httpserver, tool_base="http://qadam.test")
@@ -124,10 +124,10 @@ def test_a_lesson_with_a_quiz_gets_a_gradebook_column(
     page = client.get("/add-to-course").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     answer = client.post(
-        "/add-to-course", data={"csrf_token": token, "lesson": "preschool-emergency-help"}
+        "/add-to-course", data={"csrf_token": token, "lesson": "basic-emergency-help"}
     )
     _action, fields = _form(answer.get_data(as_text=True))
     [item] = jwt.decode(fields["JWT"], options={"verify_signature": False})[CONTENT_ITEMS]
     assert item["lineItem"]["scoreMaximum"] == 100
-    assert item["lineItem"]["resourceId"] == "preschool-emergency-help"
+    assert item["lineItem"]["resourceId"] == "basic-emergency-help"
     assert item["lineItem"]["label"] == "Who helps when something is wrong"

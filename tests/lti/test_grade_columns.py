@@ -23,14 +23,14 @@ from tests.conftest import TOOL_BASE
 from tests.support.platform_simulator import PlatformSimulator
 from tests.support.quiz_flow import LESSON, PERFECT, QUIZ, content_with_quiz, csrf
 
-OTHER_LESSON = "preschool-emergency-again"
+OTHER_LESSON = "basic-emergency-again"
 OTHER_QUIZ = "second-quiz"
 
 
 def two_quiz_content(tmp_path: Path) -> Path:
     """The fixture content with a second lesson that has its own quiz."""
     root = content_with_quiz(tmp_path)
-    lessons = root / "lessons" / "preschool"
+    lessons = root / "lessons" / "basic"
     shutil.copytree(lessons / "emergency-help", lessons / "emergency-again")
     meta = lessons / "emergency-again" / "lesson.yaml"
     meta.write_text(

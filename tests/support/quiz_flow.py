@@ -14,14 +14,14 @@ from tests.conftest import CONTENT_ROOT, TOOL_BASE
 from tests.support.platform_simulator import PlatformSimulator
 
 QUIZ = "emergency-quiz"
-LESSON = "preschool-emergency-help"
+LESSON = "basic-emergency-help"
 QUIZ_URL = f"/quizzes/{QUIZ}/"
 
 
 def content_with_quiz(tmp_path: Path, *, audience: str = "student") -> Path:
     root = tmp_path / "content"
     shutil.copytree(CONTENT_ROOT, root)
-    meta = root / "lessons" / "preschool" / "emergency-help" / "lesson.yaml"
+    meta = root / "lessons" / "basic" / "emergency-help" / "lesson.yaml"
     meta.write_text(meta.read_text() + f"quiz: {QUIZ}\n")
     quiz = root / "quizzes" / "quiz" / f"{QUIZ}.yaml"
     quiz.write_text(quiz.read_text().replace("audience: student", f"audience: {audience}"))

@@ -11,7 +11,7 @@ from app.content import ContentErrors, load_catalog
 from app.content.render import fill_placeholders, render
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "content" / "lessons"
-LESSON = "preschool/emergency-help"
+LESSON = "basic/emergency-help"
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def edit(path: Path, old: str, new: str) -> None:
 def test_fixture_lesson_loads(lessons: Path) -> None:
     catalog = load_catalog(lessons)
     [lesson] = catalog.lessons
-    assert lesson.id == "preschool-emergency-help"
+    assert lesson.id == "basic-emergency-help"
     assert set(lesson.texts) == {"kk", "ru", "en"}
     steps = lesson.texts["en"].sections["steps"]
     assert len(steps.items) == len(lesson.step_minutes) == 4
@@ -84,15 +84,12 @@ def test_line_numbers_point_at_the_right_line(lessons: Path) -> None:
 
 
 def test_unknown_band_duplicate_id_and_missing_quiz(lessons: Path) -> None:
-    shutil.copytree(lessons / LESSON, lessons / "preschool" / "copy")
-    shutil.copytree(lessons / "preschool", lessons / "nursery")
+    shutil.copytree(lessons / LESSON, lessons / "basic" / "copy")
+    shutil.copytree(lessons / "basic", lessons / "nursery")
     edit(lessons / LESSON / "lesson.yaml", "repeat: true", "repeat: true\nquiz: no-such-quiz")
     found = "\n".join(problems(lessons))
     assert "lessons/nursery:1: band: unknown band folder 'nursery'" in found
-    assert (
-        "preschool/emergency-help/lesson.yaml:1: id: duplicate id 'preschool-emergency-help'"
-        in found
-    )
+    assert "basic/emergency-help/lesson.yaml:1: id: duplicate id 'basic-emergency-help'" in found
     assert "lesson.yaml:11: quiz: no quiz 'no-such-quiz' in quizzes/quiz/" in found
 
 

@@ -55,7 +55,7 @@ def test_a_correct_answer_that_is_not_an_option(root: Path) -> None:
     edit(path, "    correct: cashier", "    correct: police")
     assert (
         f"{QUIZ}:{line_of(path, 'correct: police')}: question lost: correct: "
-        "correct answer 'police' is not an option (cashier, leave)" in problems(root)
+        "correct answer 'police' is not an option (cashier, hide, leave)" in problems(root)
     )
 
 
@@ -72,7 +72,7 @@ def test_options_that_differ_between_languages(root: Path) -> None:
 def test_options_written_per_language_are_refused(root: Path) -> None:
     path = root / QUIZ
     text = path.read_text()
-    start = text.index("    options:\n      - id: firefighters")
+    start = text.index("    options:\n      - id: friend")
     end = text.index("    correct: firefighters")
     path.write_text(
         text[:start]
@@ -130,12 +130,12 @@ def test_yaml_booleans_as_ids_get_a_hint(root: Path) -> None:
 
 
 def test_a_lesson_and_its_quiz_are_checked_together(root: Path) -> None:
-    meta = root / "lessons" / "preschool" / "emergency-help" / "lesson.yaml"
+    meta = root / "lessons" / "basic" / "emergency-help" / "lesson.yaml"
     meta.write_text(meta.read_text() + "quiz: emergency-quiz\n")
     catalog = load_content(root)
     assert catalog.quiz("emergency-quiz") is not None
-    assert catalog.lesson_of_quiz("emergency-quiz").id == "preschool-emergency-help"
-    edit(root / QUIZ, "band: preschool", "band: primary")
+    assert catalog.lesson_of_quiz("emergency-quiz").id == "basic-emergency-help"
+    edit(root / QUIZ, "band: basic", "band: primary")
     with pytest.raises(ContentErrors) as caught:
         load_content(root)
-    assert "quiz 'emergency-quiz' is for primary, the lesson for preschool" in str(caught.value)
+    assert "quiz 'emergency-quiz' is for primary, the lesson for basic" in str(caught.value)

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import CoordinatorGrant, LessonDelivery, SchoolClass
 from app.services import coordinators
 
-LESSON = "preschool-emergency-help"
+LESSON = "basic-emergency-help"
 CLASS_A = {"id": "course-a", "title": "5A", "label": "5A"}
 CLASS_B = {"id": "course-b", "title": "5B", "label": "5B"}
 

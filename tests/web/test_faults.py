@@ -90,9 +90,9 @@ def test_last_years_lessons_do_not_count_as_given_this_year(app: Any, platform: 
     platform.launch(client, "instructor", locale="en")
     with app.app_context():
         school_class = db.session.query(SchoolClass).one()
-        school_class.band = "preschool"
+        school_class.band = "basic"
         lesson_id = next(
-            s.lesson.id for s in lessons.year_plan(catalog(), "preschool", date(2026, 10, 1))
+            s.lesson.id for s in lessons.year_plan(catalog(), "basic", date(2026, 10, 1))
         )
         db.session.add(
             LessonDelivery(

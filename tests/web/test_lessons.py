@@ -10,7 +10,7 @@ from app.content import AgeBand
 from app.content_catalog import catalog
 from app.services import lessons
 
-LESSON = "/lessons/preschool-emergency-help"
+LESSON = "/lessons/basic-emergency-help"
 
 
 def csrf(html: str) -> str:
@@ -19,12 +19,12 @@ def csrf(html: str) -> str:
 
 def test_catalog_filters_and_language(client: Any, platform: Any) -> None:
     platform.launch(client, "instructor", locale="en")
-    html = client.get("/lessons?band=preschool&format=micro").get_data(as_text=True)
+    html = client.get("/lessons?band=basic&format=micro").get_data(as_text=True)
     assert "Who helps when something is wrong" in html
     assert "1 lesson" in html
     html = client.get("/lessons?band=primary").get_data(as_text=True)
     assert "No lesson matches these filters." in html
-    html = client.get("/lessons?band=preschool&lang=kk").get_data(as_text=True)
+    html = client.get("/lessons?band=basic&lang=kk").get_data(as_text=True)
     assert "Қиын жағдайда кім көмектеседі" in html
     assert client.get("/lessons?band=nursery").status_code == 400
 
@@ -86,7 +86,7 @@ def test_mark_given_and_year_plan(app: Any, client: Any, platform: Any) -> None:
         ).status_code
         == 400
     )
-    client.post("/lessons/class-band", data={"band": "preschool", "csrf_token": token})
+    client.post("/lessons/class-band", data={"band": "basic", "csrf_token": token})
     home = client.get("/teacher").get_data(as_text=True)
     assert "Next for this class" in home
     assert "round 1 of 3" in home
@@ -107,7 +107,7 @@ def test_mark_given_needs_csrf(client: Any, platform: Any) -> None:
 
 def test_year_plan_repeats_each_topic_three_times(app: Any) -> None:
     with app.app_context():
-        plan = lessons.year_plan(catalog(), AgeBand.PRESCHOOL, date(2026, 10, 5))
+        plan = lessons.year_plan(catalog(), AgeBand.BASIC, date(2026, 10, 5))
     assert [slot.round for slot in plan] == [1, 2, 3]
     assert plan[0].starts_on == date(2026, 8, 31), "the Monday of the week of 1 September"
     assert [slot.week for slot in plan] == [1, 14, 25]

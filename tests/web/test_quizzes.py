@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from app.content_catalog import catalog
 from app.extensions import db
 from app.models import OutboxMessage, QuizAnswer, QuizAttempt
+from app.services.shuffle import shuffled_options
 from tests.support.quiz_flow import (
     LESSON,
     PERFECT,
@@ -192,20 +195,21 @@ def test_finishing_scores_queues_the_grade_once_and_shows_feedback(
     assert autosave(client, attempt, token, {"thumbs": ["no"]}).status_code == 409
 
 
-def test_attempts_run_out_and_the_best_counts(setup: tuple[Any, Any]) -> None:
+def test_attempts_run_out_and_the_first_counts(setup: tuple[Any, Any]) -> None:
     app, simulator = setup
     client = app.test_client()
     launch_student(simulator, client)
     _html, first, token = open_quiz(client)
-    autosave(client, first, token, PERFECT)
+    autosave(client, first, token, {"who-helps": ["friend"]})
     finish(client, first, token)
     again = client.post(f"/quizzes/{QUIZ}/again", data={"csrf_token": token})
     assert again.status_code == 303
     _html, second, token = open_quiz(client)
     assert second != first
-    autosave(client, second, token, {"who-helps": ["friend"]})
+    autosave(client, second, token, PERFECT)
     result = client.get(finish(client, second, token).headers["Location"]).get_data(as_text=True)
-    assert "Your score: 0%" in result
+    assert "Your score: 100%" in result
+    assert "This was a practice attempt. The gradebook keeps the score of your first" in result
     assert "Try again" not in result
     assert "0 attempts left." in result
     # Opening the quiz again shows the result; a third attempt is refused in plain words.
@@ -220,7 +224,44 @@ def test_attempts_run_out_and_the_best_counts(setup: tuple[Any, Any]) -> None:
     assert "You have used every attempt at this quiz." in refused.get_data(as_text=True)
     with app.app_context():
         messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
-        assert [m.payload["score_given"] for m in messages] == [100, 100], "the best counts"
+        assert [m.payload["score_given"] for m in messages] == [0], "practice is not sent"
+    # The teacher sees the practice apart from the score that counts.
+    teacher = app.test_client()
+    launch_teacher(simulator, teacher)
+    html = teacher.get(f"/quizzes/{QUIZ}/results").get_data(as_text=True)
+    assert "first finished attempt goes to the Moodle gradebook" in html
+    assert '<td>0%</td><td>waiting to send</td><td class="practice">1, best 100%</td>' in html
+    export = teacher.get(f"/quizzes/{QUIZ}/results.csv").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(export.lstrip("\ufeff"))))
+    assert rows[1][3] == "0"
+    assert rows[1][-2:] == ["1", "100"]
+
+
+@pytest.mark.parametrize(("chosen", "sent"), [("best", [0, 100]), ("last", [0, 100])])
+def test_an_activity_chooses_which_attempt_counts(
+    setup: tuple[Any, Any], chosen: str, sent: list[int]
+) -> None:
+    app, simulator = setup
+    client = app.test_client()
+    simulator.launch(
+        client,
+        "learner",
+        locale="en",
+        sub="student-7",
+        custom={"lesson": LESSON, "qadam_counts": chosen},
+        ags="lineitems",
+        resource_link="quiz-link-1",
+    )
+    _html, first, token = open_quiz(client)
+    finish(client, first, token)
+    client.post(f"/quizzes/{QUIZ}/again", data={"csrf_token": token})
+    _html, second, token = open_quiz(client)
+    autosave(client, second, token, PERFECT)
+    result = client.get(finish(client, second, token).headers["Location"]).get_data(as_text=True)
+    assert "practice attempt" not in result
+    with app.app_context():
+        messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        assert [m.payload["score_given"] for m in messages] == sent
 
 
 def test_teacher_sees_who_finished_item_analysis_and_can_export(
@@ -269,6 +310,8 @@ def test_teacher_sees_who_finished_item_analysis_and_can_export(
         "q3:tell-secret",
         "q4:lost",
         "q5:thumbs",
+        "practice_attempts",
+        "practice_best_percent",
     ]
     finished = [r for r in rows[1:] if r[1] == "finished"]
     assert sorted(r[3] for r in finished) == ["100", "60", "80"]
@@ -338,3 +381,62 @@ def test_a_class_check_is_for_the_teacher_and_records_nothing(
     assert student.get(QUIZ_URL).status_code == 404
     lesson = student.get(f"/lessons/{LESSON}/student").get_data(as_text=True)
     assert "Check what you learned" not in lesson
+
+
+def option_order(html: str, question: str) -> list[str]:
+    return re.findall(rf'name="q-{question}" value="([^"]+)"', html)
+
+
+def test_options_are_shuffled_per_attempt_and_stay_put_for_it(setup: tuple[Any, Any]) -> None:
+    app, simulator = setup
+    seeds = {"student-1": 1, "student-2": 2}
+    with app.app_context():
+        helpers = catalog().quizzes[QUIZ].question("helpers")
+        assert helpers is not None
+        expected = {
+            sub: [o.id for o in shuffled_options(helpers, seed)] for sub, seed in seeds.items()
+        }
+    assert expected["student-1"] != expected["student-2"]
+    assert sorted(expected["student-1"]) == sorted(o.id for o in helpers.options)
+    for sub, seed in seeds.items():
+        client = app.test_client()
+        launch_student(simulator, client, sub=sub)
+        _html, attempt, token = open_quiz(client)
+        with app.app_context():
+            assert db.session.get(QuizAttempt, attempt).shuffle_seed is not None
+            db.session.get(QuizAttempt, attempt).shuffle_seed = seed  # a known order
+            db.session.commit()
+        page = client.get(QUIZ_URL + "?q=1").get_data(as_text=True)
+        assert option_order(page, "helpers") == expected[sub]
+        reloaded = client.get(QUIZ_URL + "?q=1").get_data(as_text=True)
+        assert option_order(reloaded, "helpers") == expected[sub]
+        true_false = client.get(QUIZ_URL + "?q=2").get_data(as_text=True)
+        assert option_order(true_false, "tell-secret") == ["true", "false"]
+        # The form path saves and moves on; a new session resumes with the same order.
+        client.post(
+            f"/quizzes/{QUIZ}/attempts/{attempt}/answer",
+            data={
+                "csrf_token": token,
+                "question": "helpers",
+                "q-helpers": ["teacher"],
+                "position": "1",
+                "action": "save",
+            },
+        )
+        resumed = app.test_client()
+        launch_student(simulator, resumed, sub=sub)
+        again = resumed.get(QUIZ_URL + "?q=1").get_data(as_text=True)
+        assert option_order(again, "helpers") == expected[sub]
+        # The result lists the chosen options in the attempt's order too.
+        autosave(resumed, attempt, csrf(again), {"helpers": expected[sub]})
+        result = resumed.get(finish(resumed, attempt, csrf(again)).headers["Location"])
+        texts = {o.id: o.text["en"] for o in helpers.options}
+        listed = result.get_data(as_text=True).split("Your answer:")[2].split("</p>")[0]
+        assert listed.strip() == "; ".join(texts[i] for i in expected[sub])
+    # The teacher's questions and answers keep the authored order.
+    teacher = app.test_client()
+    launch_teacher(simulator, teacher)
+    check = teacher.get(f"/quizzes/{QUIZ}/check").get_data(as_text=True)
+    check = check.split('id="question-helpers"')[1].split("</section>")[0]
+    positions = [check.index(f"<span>{o.text['en']}</span>") for o in helpers.options]
+    assert positions == sorted(positions)
