@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -69,14 +70,38 @@ class Report:
         self.problems.append(ContentProblem(shown, line, field, message))
 
 
-def _yaml_with_lines(text: str) -> tuple[Any, dict[str, int]]:
-    """Parse YAML; return the data and the line of each top-level key."""
-    node = yaml.compose(text)
-    lines: dict[str, int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key, _value in node.value:
-            lines[str(key.value)] = key.start_mark.line + 1
-    return yaml.safe_load(text), lines
+# libyaml's C parser when PyYAML was built with it: several times faster than pure Python.
+FAST_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse YAML quickly; a document in error is parsed again to word the error as always."""
+    try:
+        return yaml.load(text, Loader=FAST_LOADER)  # noqa: S506 - a safe loader
+    except yaml.YAMLError:
+        return yaml.safe_load(text)  # raises with the pure-Python parser's message and line
+
+
+class TopLines:
+    """The line of each top-level key of a YAML text, parsed only when a problem asks."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._lines: dict[str, int] | None = None
+
+    def get(self, key: str, default: int) -> int:
+        if self._lines is None:
+            self._lines = {}
+            node = yaml.compose(self._text)
+            if isinstance(node, yaml.MappingNode):
+                for name, _value in node.value:
+                    self._lines[str(name.value)] = name.start_mark.line + 1
+        return self._lines.get(key, default)
+
+
+def _yaml_with_lines(text: str) -> tuple[Any, TopLines]:
+    """Parse YAML; return the data and (lazily) the line of each top-level key."""
+    return parse_yaml(text), TopLines(text)
 
 
 def quiz_ids(quizzes_dir: Path) -> frozenset[str]:
@@ -161,7 +186,7 @@ def load_catalog(
 
 def _declared_id(meta_path: Path) -> str | None:
     try:
-        meta = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
+        meta = parse_yaml(meta_path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):
         return None
     lesson_id = meta.get("id") if isinstance(meta, dict) else None
@@ -309,7 +334,7 @@ def _load_text(
             report.add(path, lines.get(field, 0) + 1, field, "required text")
     for field in ("title", "summary"):
         if isinstance(front.get(field), str):
-            _check_text(path, lines.get(field, 0), field, [front[field]], report)
+            _check_text(path, partial(lines.get, field, 0), field, [front[field]], report)
     objectives = front.get("objectives")
     if (
         not isinstance(objectives, list)
@@ -319,7 +344,7 @@ def _load_text(
         report.add(path, lines.get("objectives", 0) + 1, "objectives", "a list of 1 or more aims")
         objectives = []
     else:
-        _check_text(path, lines.get("objectives", 0), "objectives", objectives, report)
+        _check_text(path, partial(lines.get, "objectives", 0), "objectives", objectives, report)
 
     sections: dict[str, tuple[str, int, list[str]]] = {}
     current: str | None = None
@@ -417,20 +442,26 @@ def _list_items(lines: list[str]) -> list[str]:
     return ["\n".join(i).strip() for i in items]
 
 
-def _check_text(path: Path, first: int, field: str, lines: list[str], report: Report) -> None:
-    """Check images, links, placeholders and help numbers in lines starting after ``first``."""
+def _check_text(
+    path: Path, first: int | Callable[[], int], field: str, lines: list[str], report: Report
+) -> None:
+    """Check images, links, placeholders and help numbers in lines starting after ``first``.
+
+    ``first`` may be a function, called only when there is a problem to report.
+    """
     folder = path.parent
+    sub_report = Report(report.base)
     for offset, line in enumerate(lines, start=1):
-        number = first + offset
+        number = offset
         for match in IMAGE.finditer(line):
             if not match.group("alt").strip():
-                report.add(path, number, field, "image without alt text")
-            _check_target(folder, match.group("src"), path, number, field, report)
+                sub_report.add(path, number, field, "image without alt text")
+            _check_target(folder, match.group("src"), path, number, field, sub_report)
         for match in LINK.finditer(line):
-            _check_target(folder, match.group("href"), path, number, field, report)
+            _check_target(folder, match.group("href"), path, number, field, sub_report)
         for match in PLACEHOLDER.finditer(line):
             if match.group(1) not in s.HELP_PLACEHOLDERS:
-                report.add(
+                sub_report.add(
                     path,
                     number,
                     field,
@@ -439,13 +470,16 @@ def _check_text(path: Path, first: int, field: str, lines: list[str], report: Re
                 )
         stripped = PLACEHOLDER.sub("", line)
         for match in NUMBER.finditer(stripped):
-            report.add(
+            sub_report.add(
                 path,
                 number,
                 field,
                 f"help number {match.group(1)} written in the text; use a placeholder such "
                 "as {{emergency}} so it follows the configuration",
             )
+    if sub_report.problems:
+        base = first() if callable(first) else first
+        report.problems.extend(replace(p, line=base + p.line) for p in sub_report.problems)
 
 
 def _check_target(

@@ -11,7 +11,7 @@ import yaml
 
 from . import quiz_schema as q
 from . import schema as s
-from .loader import KEBAB, ContentErrors, Report, check_plain_text, load_catalog
+from .loader import KEBAB, ContentErrors, Report, check_plain_text, load_catalog, parse_yaml
 
 QUIZ_FIELDS = {
     "id",
@@ -52,15 +52,22 @@ def _node_lines(node: yaml.Node, at: Path_ = ()) -> dict[Path_, int]:
 
 
 class _QuizReport:
-    """Problems of one quiz file, each at the line of the field it names."""
+    """Problems of one quiz file, each at the line of the field it names.
 
-    def __init__(self, report: Report, path: Path, lines: dict[Path_, int]) -> None:
-        self.report, self.path, self.lines = report, path, lines
+    The file is parsed for line numbers only when it has a problem.
+    """
+
+    def __init__(self, report: Report, path: Path, text: str) -> None:
+        self.report, self.path, self.text = report, path, text
+        self._lines: dict[Path_, int] | None = None
 
     def line(self, at: Path_) -> int:
-        while at and at not in self.lines:
+        if self._lines is None:
+            node = yaml.compose(self.text)
+            self._lines = _node_lines(node) if node is not None else {}
+        while at and at not in self._lines:
             at = at[:-1]
-        return self.lines.get(at, 1)
+        return self._lines.get(at, 1)
 
     def add(self, at: Path_, name: str, message: str) -> None:
         self.report.add(self.path, self.line(at), name, message)
@@ -93,17 +100,16 @@ def read_quizzes(quizzes_dir: Path, report: Report) -> dict[str, q.Quiz]:
 def _load_quiz(path: Path, report: Report) -> q.Quiz | None:
     text = path.read_text(encoding="utf-8")
     try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        data = parse_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         report.add(path, (mark.line + 1) if mark else 1, "yaml", str(exc).splitlines()[0])
         return None
-    if not isinstance(data, dict) or node is None:
+    if not isinstance(data, dict):
         report.add(path, 1, "quiz", "must be a mapping of fields")
         return None
     count = len(report.problems)
-    r = _QuizReport(report, path, _node_lines(node))
+    r = _QuizReport(report, path, text)
     for unknown in sorted(set(data) - QUIZ_FIELDS):
         r.add((unknown,), unknown, "unknown field")
     quiz_id = data.get("id")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from collections.abc import Mapping
 
 import markdown
@@ -45,9 +46,18 @@ URL_SCHEMES = {"http", "https", "mailto", "tel"}
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 
 
+_converters = threading.local()
+
+
 def markdown_to_html(text: str) -> str:
     """Render Markdown without sanitising (the loader compares this with the clean result)."""
-    return markdown.markdown(text, extensions=["sane_lists", "tables"], output_format="html")
+    # Building a converter (loading its extensions) costs more than converting a section, so
+    # each thread keeps one and resets it between texts.
+    converter = getattr(_converters, "markdown", None)
+    if converter is None:
+        converter = markdown.Markdown(extensions=["sane_lists", "tables"], output_format="html")
+        _converters.markdown = converter
+    return str(converter.reset().convert(text))
 
 
 def sanitize(raw_html: str) -> str:
