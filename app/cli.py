@@ -350,10 +350,11 @@ def content_check(verbose: bool) -> None:
     from .content import ContentErrors
     from .content.loader import Report
     from .content.quiz_loader import read_quizzes
-    from .content_catalog import load_from_disk
+    from .content_catalog import content_key, load_from_disk, save_compiled
     from .services import content_checks
 
     root = Path(current_app.config["QADAM_CONTENT_ROOT"])
+    key = content_key(root)
     problems = []
     catalog = None
     try:
@@ -386,6 +387,9 @@ def content_check(verbose: bool) -> None:
     )
     for (band, fmt), n in sorted(counts.items()):
         click.echo(f"  {band:<10} {fmt:<13} {n}")
+    # Checked clean: keep it compiled, so the web processes start without parsing.
+    if save_compiled(current_app, root, catalog, key):  # type: ignore[arg-type]
+        click.echo("Compiled catalog stored for serving.")
 
 
 def register_cli(app: Flask) -> None:

@@ -158,15 +158,30 @@ class Lesson:
 class Catalog:
     lessons: tuple[Lesson, ...]
     quizzes: Mapping[str, Quiz] = field(default_factory=dict)
+    # Built once from the lessons: pages look lessons up on every request.
+    _by_id: Mapping[str, Lesson] = field(init=False, repr=False, compare=False)
+    _by_quiz: Mapping[str, Lesson] = field(init=False, repr=False, compare=False)
+    _selections: dict[tuple[str | None, ...], tuple[Lesson, ...]] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {lesson.id: lesson for lesson in self.lessons})
+        by_quiz: dict[str, Lesson] = {}
+        for lesson in self.lessons:
+            if lesson.quiz:
+                by_quiz.setdefault(lesson.quiz, lesson)  # the first, as a scan would find
+        object.__setattr__(self, "_by_quiz", by_quiz)
+        object.__setattr__(self, "_selections", {})
 
     def quiz(self, quiz_id: str | None) -> Quiz | None:
         return self.quizzes.get(quiz_id) if quiz_id else None
 
     def lesson_of_quiz(self, quiz_id: str) -> Lesson | None:
-        return next((lesson for lesson in self.lessons if lesson.quiz == quiz_id), None)
+        return self._by_quiz.get(quiz_id)
 
     def get(self, lesson_id: str) -> Lesson | None:
-        return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)
+        return self._by_id.get(lesson_id)
 
     def select(
         self,
@@ -176,10 +191,16 @@ class Catalog:
         topic: str | None = None,
     ) -> list[Lesson]:
         """Lessons matching every filter given, in catalog order."""
-        return [
-            lesson
-            for lesson in self.lessons
-            if (band is None or lesson.band == band)
-            and (format is None or lesson.format == format)
-            and (topic is None or lesson.topic == topic)
-        ]
+        key = (band, format, topic)
+        found = self._selections.get(key)
+        if found is None:
+            found = tuple(
+                lesson
+                for lesson in self.lessons
+                if (band is None or lesson.band == band)
+                and (format is None or lesson.format == format)
+                and (topic is None or lesson.topic == topic)
+            )
+            if len(self._selections) < 1024:  # filters come from requests: keep it bounded
+                self._selections[key] = found
+        return list(found)
