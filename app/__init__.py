@@ -37,6 +37,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
+    from .session_cookie import CookieSessionInterface
+
+    app.session_interface = CookieSessionInterface()
 
     from . import auth, i18n, proxy_checks, security, static_files
     from .cli import register_cli

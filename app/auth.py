@@ -16,6 +16,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, g, request, session
+from flask_wtf.csrf import generate_csrf
 
 from .services.actors import Actor, ActorRole
 
@@ -60,6 +61,9 @@ def remember_actor(actor: Actor, launch_locale: str) -> str:
         session["csrf_token"] = csrf_token  # the same person's other tabs keep working
     session[SESSION_KEY] = kept
     g.launch_key = key
+    # A new person's form token is made now, in the cookie the launch sets anyway, so the
+    # page the launch opens does not write the cookie a second time.
+    generate_csrf()
     return key
 
 

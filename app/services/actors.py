@@ -99,30 +99,55 @@ class UnknownRegistration(LookupError):
 TOUCH_INTERVAL = timedelta(minutes=10)
 
 
-# Lookups built once (building SQLAlchemy expressions costs more than running them).
-_PERSON = select(Person.id).where(
-    Person.platform_id == bindparam("platform_id"), Person.sub == bindparam("sub")
+# Lookups built once (building SQLAlchemy expressions costs more than running them). A launch
+# reads its person with their coordinator grant, and its class with their membership of it:
+# two statements, run on the session's connection without the ORM's per-statement work.
+_PERSON = (
+    select(Person.id, CoordinatorGrant.id.label("grant_id"))
+    .outerjoin(CoordinatorGrant, CoordinatorGrant.person_id == Person.id)
+    .where(Person.platform_id == bindparam("platform_id"), Person.sub == bindparam("sub"))
 )
-_CLASS = select(
-    SchoolClass.id,
-    SchoolClass.title,
-    SchoolClass.label,
-    SchoolClass.last_launch_at,
-    SchoolClass.roster_url,
-).where(
-    SchoolClass.platform_id == bindparam("platform_id"),
-    SchoolClass.context_id == bindparam("context_id"),
+_CLASS = (
+    select(
+        SchoolClass.id,
+        SchoolClass.title,
+        SchoolClass.label,
+        SchoolClass.last_launch_at,
+        SchoolClass.roster_url,
+        Membership.id.label("membership_id"),
+        Membership.role.label("membership_role"),
+        Membership.last_launch_at.label("membership_launch_at"),
+    )
+    .outerjoin(
+        Membership,
+        (Membership.school_class_id == SchoolClass.id)
+        & (Membership.person_id == bindparam("person_id")),
+    )
+    .where(
+        SchoolClass.platform_id == bindparam("platform_id"),
+        SchoolClass.context_id == bindparam("context_id"),
+    )
 )
-_GRANT = select(CoordinatorGrant.id).where(CoordinatorGrant.person_id == bindparam("person_id"))
 _MEMBERSHIP = select(Membership.id, Membership.role, Membership.last_launch_at).where(
     Membership.person_id == bindparam("person_id"),
     Membership.school_class_id == bindparam("school_class_id"),
 )
 
 
-def _find_or_add(query: Any, model: type[M], lookup: dict[str, Any], **values: object) -> Any:
-    """The row ``query`` finds for ``lookup``; inserted with ``values`` when missing."""
-    found = db.session.execute(query, lookup).first()
+def _row(query: Any, params: dict[str, Any]) -> Any:
+    return db.session.connection().execute(query, params).first()
+
+
+def _find_or_add(
+    query: Any,
+    model: type[M],
+    lookup: dict[str, Any],
+    params: dict[str, Any] | None = None,
+    **values: object,
+) -> Any:
+    """The row ``query`` finds for ``lookup`` (+ ``params``); inserted with ``values`` if missing."""
+    params = {**lookup, **(params or {})}
+    found = _row(query, params)
     if found is not None:
         return found
     try:
@@ -130,7 +155,7 @@ def _find_or_add(query: Any, model: type[M], lookup: dict[str, Any], **values: o
             db.session.add(model(**lookup, **values))
     except IntegrityError:
         pass  # a concurrent launch created it first
-    return db.session.execute(query, lookup).one()
+    return db.session.connection().execute(query, params).one()
 
 
 def record_launch(launch: Launch, role: ActorRole, lesson_id: str | None = None) -> Actor:
@@ -147,46 +172,18 @@ def record_launch(launch: Launch, role: ActorRole, lesson_id: str | None = None)
         raise UnknownRegistration(launch.deployment_id)
     platform_id = registration.platform_id
     now = utcnow()
-    person_id = _find_or_add(_PERSON, Person, {"platform_id": platform_id, "sub": launch.sub}).id
-    if role is ActorRole.TEACHER and db.session.execute(_GRANT, {"person_id": person_id}).first():
+    person = _find_or_add(_PERSON, Person, {"platform_id": platform_id, "sub": launch.sub})
+    person_id = person.id
+    if role is ActorRole.TEACHER and person.grant_id is not None:
         role = ActorRole.COORDINATOR
     school_class_id = None
     resource_link_pk = None
     if launch.context is not None:
-        title, label = launch.context.title[:255], launch.context.label[:100]
-        school_class = _find_or_add(
-            _CLASS,
-            SchoolClass,
-            {"platform_id": platform_id, "context_id": launch.context.id},
-            deployment_id=deployment_pk,
-            title=title,
-            label=label,
-            last_launch_at=now,
+        school_class_id, roster_url = _record_class(
+            platform_id, deployment_pk, person_id, role, launch.context, now
         )
-        school_class_id = school_class.id
-        if (school_class.title, school_class.label) != (title, label) or (
-            school_class.last_launch_at < now - TOUCH_INTERVAL
-        ):
-            db.session.execute(
-                update(SchoolClass)
-                .where(SchoolClass.id == school_class_id)
-                .values(title=title, label=label, last_launch_at=now)
-            )
-        membership = _find_or_add(
-            _MEMBERSHIP,
-            Membership,
-            {"person_id": person_id, "school_class_id": school_class_id},
-            role=role.value,
-            last_launch_at=now,
-        )
-        if membership.role != role.value or membership.last_launch_at < now - TOUCH_INTERVAL:
-            db.session.execute(
-                update(Membership)
-                .where(Membership.id == membership.id)
-                .values(role=role.value, last_launch_at=now)
-            )
         resource_link_pk = resource_links.record_link(
-            school_class_id, school_class.roster_url, launch, lesson_id
+            school_class_id, roster_url, launch, lesson_id
         )
     db.session.commit()
     return Actor(
@@ -197,6 +194,60 @@ def record_launch(launch: Launch, role: ActorRole, lesson_id: str | None = None)
         launch_id=launch.launch_id,
         resource_link_pk=resource_link_pk,
     )
+
+
+def _record_class(
+    platform_id: int,
+    deployment_pk: int,
+    person_id: int,
+    role: ActorRole,
+    context: Any,
+    now: Any,
+) -> tuple[int, str | None]:
+    """Find or add the launch's class and the person's membership; return the class's id
+    and roster URL. Writes only what changed (and the last launch every TOUCH_INTERVAL)."""
+    title, label = context.title[:255], context.label[:100]
+    found = _find_or_add(
+        _CLASS,
+        SchoolClass,
+        {"platform_id": platform_id, "context_id": context.id},
+        {"person_id": person_id},
+        deployment_id=deployment_pk,
+        title=title,
+        label=label,
+        last_launch_at=now,
+    )
+    school_class_id = found.id
+    if (found.title, found.label) != (title, label) or (
+        found.last_launch_at < now - TOUCH_INTERVAL
+    ):
+        db.session.execute(
+            update(SchoolClass)
+            .where(SchoolClass.id == school_class_id)
+            .values(title=title, label=label, last_launch_at=now)
+        )
+    if found.membership_id is not None:
+        membership_id, member_role, member_at = (
+            found.membership_id,
+            found.membership_role,
+            found.membership_launch_at,
+        )
+    else:
+        membership = _find_or_add(
+            _MEMBERSHIP,
+            Membership,
+            {"person_id": person_id, "school_class_id": school_class_id},
+            role=role.value,
+            last_launch_at=now,
+        )
+        membership_id, member_role, member_at = membership
+    if member_role != role.value or member_at < now - TOUCH_INTERVAL:
+        db.session.execute(
+            update(Membership)
+            .where(Membership.id == membership_id)
+            .values(role=role.value, last_launch_at=now)
+        )
+    return school_class_id, found.roster_url
 
 
 def classes_of(person_id: int) -> list[tuple[SchoolClass, str]]:

@@ -60,7 +60,7 @@ def record_link(
         "counts": chosen_policy(launch.custom),
     }
     key = {"school_class_id": school_class_id, "link_id": launch.resource_link_id[:255]}
-    found = db.session.execute(_LINK, key).first()
+    found = db.session.connection().execute(_LINK, key).first()
     if found is None:
         link = ResourceLink(**key, **wanted)
         db.session.add(link)

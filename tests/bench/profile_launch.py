@@ -37,8 +37,9 @@ ROLES = ("learner", "instructor")
 class Meter:
     """Wrap a WSGI app: CPU seconds per request kind, and an optional profile of them all."""
 
-    def __init__(self, wsgi_app: Callable[..., Any], profile: bool) -> None:
+    def __init__(self, wsgi_app: Callable[..., Any], profile: bool, only: str = "") -> None:
         self.wsgi_app = wsgi_app
+        self.only = only
         self.profiler = cProfile.Profile() if profile else None
         self.cpu: dict[str, list[float]] = defaultdict(list)
         self.on = False
@@ -47,18 +48,19 @@ class Meter:
         if not self.on:
             return self.wsgi_app(environ, start_response)  # type: ignore[no-any-return]
         began = time.process_time()
-        if self.profiler:
+        profiled = self.profiler and environ["PATH_INFO"].startswith(self.only)
+        if profiled:
             self.profiler.enable()
         try:
             # Consume the body here, so rendering is inside the measurement.
             return list(self.wsgi_app(environ, start_response))
         finally:
-            if self.profiler:
+            if profiled:
                 self.profiler.disable()
             self.cpu[environ["PATH_INFO"]].append(time.process_time() - began)
 
 
-def run(launches: int, profile: bool, content: Path) -> None:
+def run(launches: int, profile: bool, content: Path, only: str = "") -> None:
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="qadam-prof-") as tmp:
         prepared = prepare_database(stack, None, False, Path(tmp))
         app = create_app(
@@ -69,12 +71,12 @@ def run(launches: int, profile: bool, content: Path) -> None:
             }
         )
         prepared.simulator.tool_base = "http://t"
-        meter = Meter(app.wsgi_app, profile)
+        meter = Meter(app.wsgi_app, profile, only)
         app.wsgi_app = meter  # type: ignore[method-assign]
         client = app.test_client()
         for n in range(launches + 20):  # the first 20 warm up (caches, the JWKS fetch)
             meter.on = n >= 20
-            client.delete_cookie("session")
+            client.delete_cookie("qadam_session")
             response = prepared.simulator.launch(client, ROLES[n % len(ROLES)], locale="en")
             assert response.status_code == 303, response.get_data(as_text=True)[:300]
             landing = client.get(
@@ -102,9 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.profile_launch")
     parser.add_argument("--launches", type=int, default=400)
     parser.add_argument("--profile", action="store_true", help="print a cProfile summary")
+    parser.add_argument("--only", default="", help="profile only paths starting with this")
     parser.add_argument("--content", type=Path, default=ROOT, help="content root (lessons/ …)")
     args = parser.parse_args(argv)
-    run(args.launches, args.profile, args.content)
+    run(args.launches, args.profile, args.content, args.only)
     return 0
 
 

@@ -1,0 +1,76 @@
+"""What a launch costs the database and the cookie: few statements, one commit, one cookie."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import event
+
+from app.extensions import db
+
+CLASS = {"id": "course-cost", "title": "7B", "label": "7B"}
+
+
+@contextmanager
+def counting(app: Any) -> Iterator[dict[str, list[str]]]:
+    """The SQL statements and commits the app's engine runs inside the block."""
+    seen: dict[str, list[str]] = {"statements": [], "commits": []}
+    with app.app_context():
+        engine = db.engine
+
+    def on_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen["statements"].append(statement.split()[0].upper())
+
+    def on_commit(_conn: Any) -> None:
+        seen["commits"].append("commit")
+
+    event.listen(engine, "before_cursor_execute", on_statement)
+    event.listen(engine, "commit", on_commit)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", on_statement)
+        event.remove(engine, "commit", on_commit)
+
+
+def launch(platform: Any, client: Any, role: str) -> Any:
+    response = platform.launch(client, role, locale="en", context=CLASS, resource_link="rl-1")
+    assert response.status_code == 303
+    return response
+
+
+@pytest.mark.parametrize("role", ["learner", "instructor"])
+def test_a_repeated_launch_reads_little_and_commits_once(
+    app: Any, client: Any, platform: Any, role: str
+) -> None:
+    launch(platform, client, role)  # the first launch creates the person, class, membership
+    auth = platform.auth_request(platform.login(client))
+    claims = platform.claims(
+        role, nonce=auth["nonce"], locale="en", context=CLASS, resource_link="rl-1"
+    )
+    with counting(app) as seen:
+        response = client.post(
+            "/lti/launch", data={"id_token": platform.sign(claims), "state": auth["state"]}
+        )
+    assert response.status_code == 303
+    # The login state taken, the launch saved, the person (with any coordinator grant), the
+    # class (with the membership) and the activity: nothing else, and one commit.
+    assert seen["statements"] == ["DELETE", "INSERT", "SELECT", "SELECT", "SELECT"], seen
+    assert seen["commits"] == ["commit"]
+
+
+@pytest.mark.parametrize("role", ["learner", "instructor"])
+def test_the_page_a_launch_opens_does_not_rewrite_the_cookie(
+    client: Any, platform: Any, role: str
+) -> None:
+    response = launch(platform, client, role)
+    assert [c for c in response.headers.getlist("Set-Cookie") if c.startswith("qadam_session=")]
+    target = urlsplit(response.headers["Location"])
+    page = client.get(target.path + "?" + target.query)
+    assert page.status_code == 200
+    assert 'name="csrf_token"' in page.get_data(as_text=True)
+    assert not [c for c in page.headers.getlist("Set-Cookie") if c.startswith("qadam_session=")]
