@@ -145,7 +145,7 @@ def _find_or_add(
     params: dict[str, Any] | None = None,
     **values: object,
 ) -> Any:
-    """The row ``query`` finds for ``lookup`` (+ ``params``); inserted with ``values`` if missing."""
+    """The row ``query`` finds for ``lookup`` and ``params``; inserted with ``values`` if none."""
     params = {**lookup, **(params or {})}
     found = _row(query, params)
     if found is not None:
