@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..content import AgeBand, Catalog, Lesson, LessonFormat
 from ..extensions import db
@@ -64,6 +64,27 @@ def deliveries(school_class_id: int) -> list[LessonDelivery]:
             .order_by(LessonDelivery.given_on.desc(), LessonDelivery.id.desc())
         )
     )
+
+
+def student_home(school_class_id: int) -> tuple[str | None, list[str]]:
+    """A class's title and the ids of the lessons given to it, newest first, each once.
+
+    One statement and no ORM objects: every student's launch opens this page.
+    """
+    rows = db.session.connection().execute(
+        _STUDENT_HOME, {"school_class_id": school_class_id}
+    ).all()
+    if not rows:
+        return None, []
+    return rows[0].title, list(dict.fromkeys(r.lesson_id for r in rows if r.lesson_id))
+
+
+_STUDENT_HOME = (
+    select(SchoolClass.title, LessonDelivery.lesson_id)
+    .outerjoin(LessonDelivery, LessonDelivery.school_class_id == SchoolClass.id)
+    .where(SchoolClass.id == bindparam("school_class_id"))
+    .order_by(LessonDelivery.given_on.desc(), LessonDelivery.id.desc())
+)
 
 
 def class_progress(catalog: Catalog, school_class: SchoolClass, today: date) -> ClassProgress:

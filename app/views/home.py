@@ -109,14 +109,10 @@ def teacher() -> ResponseReturnValue:
 @bp.get("/student")
 @require_role(ActorRole.STUDENT)
 def student() -> ResponseReturnValue:
-    school_class = actors.class_for(g.actor.school_class_id)
-    given_ids: list[str] = []
-    if school_class:
-        for delivery in lessons.deliveries(school_class.id):
-            if delivery.lesson_id not in given_ids:
-                given_ids.append(delivery.lesson_id)
+    class_id = g.actor.school_class_id
+    title, given_ids = lessons.student_home(class_id) if class_id else (None, [])
     given = [lesson for lesson in map(catalog().get, given_ids) if lesson is not None]
-    return render_template("home/student.html", school_class=school_class, given=given)
+    return render_template("home/student.html", class_title=title, given=given)
 
 
 @bp.get("/coordinator")
