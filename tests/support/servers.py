@@ -63,6 +63,8 @@ class GunicornServer:
             worker_class,
             "--threads",
             str(threads),
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
             "--log-level",
             "warning",
             "--chdir",
