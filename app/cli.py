@@ -388,7 +388,7 @@ def content_check(verbose: bool) -> None:
     for (band, fmt), n in sorted(counts.items()):
         click.echo(f"  {band:<10} {fmt:<13} {n}")
     # Checked clean: keep it compiled, so the web processes start without parsing.
-    if save_compiled(current_app, root, catalog, key):  # type: ignore[arg-type]
+    if save_compiled(current_app, root, catalog, key):
         click.echo("Compiled catalog stored for serving.")
 
 

@@ -158,7 +158,7 @@ def catalog() -> Catalog:
     """The application's catalog, loaded on first use (or before, by :func:`warm_up`)."""
     loaded = current_app.extensions.get(_EXTENSION)
     if loaded is None:
-        loaded = build_catalog(current_app)  # type: ignore[arg-type]
+        loaded = build_catalog(current_app)
         current_app.extensions[_EXTENSION] = loaded
     return loaded
 

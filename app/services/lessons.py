@@ -71,9 +71,9 @@ def student_home(school_class_id: int) -> tuple[str | None, list[str]]:
 
     One statement and no ORM objects: every student's launch opens this page.
     """
-    rows = db.session.connection().execute(
-        _STUDENT_HOME, {"school_class_id": school_class_id}
-    ).all()
+    rows = (
+        db.session.connection().execute(_STUDENT_HOME, {"school_class_id": school_class_id}).all()
+    )
     if not rows:
         return None, []
     return rows[0].title, list(dict.fromkeys(r.lesson_id for r in rows if r.lesson_id))
