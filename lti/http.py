@@ -15,9 +15,12 @@ platform and the tests, which live on 127.0.0.1.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import os
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -91,12 +94,16 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | No
 
 def address_allowed(address: IPAddress, *, allow_loopback: bool = False) -> bool:
     """Tell whether the tool may connect to ``address``."""
+    return _allowed(address, allow_loopback)
+
+
+def _allowed(address: IPAddress, allow_loopback: bool) -> bool:
     if isinstance(address, ipaddress.IPv6Address):
         if address.scope_id:
             return False
         embedded = _embedded_ipv4(address)
         if embedded is not None:
-            return address_allowed(embedded, allow_loopback=allow_loopback)
+            return _allowed(embedded, allow_loopback)
         if address.is_site_local:
             return False
     if address.is_loopback:
@@ -146,17 +153,23 @@ class _Refused(Exception):
 
 
 class _Deadline:
-    """One call's deadline: when it passes, every socket the call uses is shut down."""
+    """One call's deadline: when it passes, every socket the call reads from is stopped.
+
+    Each socket is watched through a duplicate of its descriptor, which stays usable when TLS
+    takes the socket over or the connection hands it to the response, and is closed when the
+    call ends.
+    """
 
     def __init__(self, seconds: float) -> None:
         self._lock = threading.Lock()
-        self._sockets: list[socket.socket] = []
+        self._watched: list[tuple[socket.socket, socket.socket]] = []
         self.expired = False
+        self.ends_at = time.monotonic() + seconds
         self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
 
     def __enter__(self) -> _Deadline:
-        self._previous = getattr(_local, "deadline", None)
+        self._previous = _current_deadline()
         _local.deadline = self
         self._timer.start()
         return self
@@ -164,35 +177,52 @@ class _Deadline:
     def __exit__(self, *exc: Any) -> None:
         self._timer.cancel()
         _local.deadline = self._previous
+        with self._lock:
+            watched, self._watched = self._watched, []
+        for _sock, duplicate in watched:
+            duplicate.close()
 
     def watch(self, sock: socket.socket) -> None:
+        if sock.fileno() < 0:
+            return
         with self._lock:
-            if sock not in self._sockets:
-                self._sockets.append(sock)
+            if any(known is sock for known, _ in self._watched):
+                return
+            duplicate = socket.fromfd(sock.fileno(), sock.family, sock.type)
+            self._watched.append((sock, duplicate))
             expired = self.expired
         if expired:
-            _shut(sock)
+            _stop(sock, duplicate)
 
     def _expire(self) -> None:
         with self._lock:
             self.expired = True
-            sockets = list(self._sockets)
-        for sock in sockets:
-            _shut(sock)
+            watched = list(self._watched)
+        for sock, duplicate in watched:
+            _stop(sock, duplicate)
 
 
 _local = threading.local()
 
 
-def _shut(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
+def _current_deadline() -> _Deadline | None:
+    return getattr(_local, "deadline", None)
+
+
+def _stop(sock: socket.socket, duplicate: socket.socket) -> None:
+    """Make a socket's reads fail now, from another thread.
+
+    Shutting it down ends a read waiting for data (and a TLS handshake); a tiny timeout ends
+    a read that keeps being fed a byte at a time.
+    """
+    with contextlib.suppress(OSError):
+        duplicate.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(OSError):  # fails once TLS took the socket over: shutdown suffices
+        sock.settimeout(0.001)
 
 
 def _watch(sock: socket.socket | None) -> None:
-    deadline: _Deadline | None = getattr(_local, "deadline", None)
+    deadline = _current_deadline()
     if deadline is not None and sock is not None:
         deadline.watch(sock)
 
@@ -207,46 +237,53 @@ class _PinnedMixin:
     port: int
     timeout: Any
     socket_options: Any
-    _watched: socket.socket | None = None
+    sock: socket.socket | None
 
     def _new_conn(self) -> socket.socket:
         host = self._dns_host.strip("[]")
+        deadline = _current_deadline()
+        if deadline is not None and deadline.expired:
+            raise _connection_error(self, host, TimeoutError("the call's deadline passed"))
         last: OSError | None = None
         for family, kind, proto, _name, sockaddr in vetted_addresses(host, self.port):
-            sock = socket.socket(family, kind, proto)
             try:
-                for option in self.socket_options or ():
-                    sock.setsockopt(*option)
-                sock.settimeout(_connect_timeout(self.timeout))
-                # A duplicate of the descriptor stays shut-downable once TLS wraps the socket.
-                self._watched = sock.dup()
-                _watch(self._watched)
-                sock.connect(sockaddr)
-                return sock
+                return self._connect(socket.socket(family, kind, proto), sockaddr)
             except OSError as exc:
                 last = exc
-                sock.close()
-                self._close_watched()
         raise _connection_error(self, host, last)
 
-    def _close_watched(self) -> None:
-        if self._watched is not None:
-            self._watched.close()
-            self._watched = None
+    def _connect(self, sock: socket.socket, sockaddr: Any) -> socket.socket:
+        try:
+            for option in self.socket_options or ():
+                sock.setsockopt(*option)
+            sock.settimeout(_connect_timeout(self.timeout))
+            _watch(sock)
+            sock.connect(sockaddr)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        _watch(self.sock)  # with TLS, the socket that wraps the one connected
 
     def request(self, *args: Any, **kwargs: Any) -> Any:
-        _watch(self._watched)  # a kept-alive connection joins this call's deadline
+        _watch(self.sock)  # a kept-alive connection, made by an earlier call
         return super().request(*args, **kwargs)  # type: ignore[misc]
-
-    def close(self) -> None:
-        super().close()  # type: ignore[misc]
-        self._close_watched()
 
 
 def _connect_timeout(value: Any) -> float:
-    if isinstance(value, int | float):
-        return min(float(value), CONNECT_TIMEOUT)
-    return CONNECT_TIMEOUT
+    """The connect timeout, within what is left of the call's deadline."""
+    timeout = (
+        min(float(value), CONNECT_TIMEOUT) if isinstance(value, int | float) else CONNECT_TIMEOUT
+    )
+    deadline = _current_deadline()
+    if deadline is not None:
+        timeout = min(timeout, deadline.ends_at - time.monotonic())
+    if timeout <= 0:
+        raise TimeoutError("the call's deadline passed")
+    return timeout
 
 
 def _connection_error(conn: Any, host: str, error: OSError | None) -> Exception:
@@ -325,7 +362,11 @@ class TimeoutSession(requests.Session):
         self._max_bytes = max_bytes
         self.headers["User-Agent"] = "Qadam-LTI-Tool"
         self.headers["Accept-Encoding"] = "identity"
-        self.trust_env = False  # no proxies, no .netrc credentials from the environment
+        # No proxies and no .netrc credentials from the environment; a private CA still works.
+        self.trust_env = False
+        self.verify = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        )
         self.max_redirects = MAX_REDIRECTS
         adapter = PinnedAdapter(max_retries=0)
         self.mount("http://", adapter)
@@ -356,7 +397,7 @@ class TimeoutSession(requests.Session):
         except requests.RequestException:
             response.close()
             raise
-        deadline: _Deadline | None = getattr(_local, "deadline", None)
+        deadline = _current_deadline()
         if deadline is not None and deadline.expired:
             response.close()
             raise DeadlineExceeded(f"no full answer within {self._timeout:g} s", response=response)

@@ -84,9 +84,7 @@ class CachingConnector(ServiceConnector):
         try:
             token = super().get_access_token(scopes)
         except LtiServiceException as exc:
-            raise TokenRefused(
-                "The platform gave no access token.", exc.response
-            ) from exc
+            raise TokenRefused("The platform gave no access token.", exc.response) from exc
         self._last_token = token
         return token
 

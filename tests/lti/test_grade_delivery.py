@@ -229,7 +229,8 @@ def test_two_registrations_of_one_issuer_each_use_their_own_token(
     take_quiz(app, second, "student-9", PERFECT, ags="lineitem")
     report = drain(app)
     assert (report.delivered, report.retrying, report.dead) == (2, 0, 0)
-    assert first.services.scores_for("student-7") and second.services.scores_for("student-9")
+    assert first.services.scores_for("student-7")
+    assert second.services.scores_for("student-9")
     assert (first.services.token_requests, second.services.token_requests) == (1, 1)
     assert first.services.unauthorized_answers == second.services.unauthorized_answers == 0
     assert not first.services.tokens.keys() & second.services.tokens.keys()

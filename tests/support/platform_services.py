@@ -54,6 +54,8 @@ class PlatformServices:
     reject_scores: int | None = None
     unauthorized_next: int = 0
     unauthorized_answers: int = 0
+    # The roster's "next page" link, to test where the tool follows it.
+    roster_next: str | None = None
 
     def __post_init__(self) -> None:
         self.httpserver.expect_request(
@@ -200,11 +202,14 @@ class PlatformServices:
             }
             for m in self.roster
         ]
-        return _json(
+        response = _json(
             {"id": self.memberships_url, "context": {"id": self.course}, "members": members},
             200,
             "application/vnd.ims.lti-nrps.v2.membershipcontainer+json",
         )
+        if self.roster_next:
+            response.headers["Link"] = f'<{self.roster_next}>; rel="next"'
+        return response
 
 
 def _json(body: Any, status: int, content_type: str = "application/json") -> Response:
