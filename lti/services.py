@@ -13,7 +13,7 @@ import requests
 from pylti1p3.exception import LtiException, LtiServiceException
 from pylti1p3.service_connector import ServiceConnector
 
-from .http import TimeoutSession
+from .http import OutboundRefused, TimeoutSession
 from .tool import LookupToolConf
 
 # Tokens are reused until shortly before they expire, per registration and set of scopes.
@@ -133,6 +133,11 @@ def service_errors() -> Iterator[None]:
         detail = _detail(exc.response)
         raise ServiceError(
             f"{exc} {detail}".strip(), status=status, permanent=status not in TRANSIENT_STATUSES
+        ) from exc
+    except OutboundRefused as exc:
+        # Transient too: the platform's address may be corrected (or its name fixed) later.
+        raise ServiceError(
+            f"the tool does not connect there: {exc}", status=None, permanent=False
         ) from exc
     except requests.RequestException as exc:
         raise ServiceError(

@@ -373,7 +373,8 @@ def test_a_token_url_at_a_private_address_is_retried_later(
     with app.app_context():
         message = db.session.scalars(select(OutboxMessage)).one()
         assert message.status == "pending"
-        assert "did not answer" in message.last_error
+        assert "10.9.9.9" in message.last_error
+        assert "not a public address" in message.last_error
     assert not simulator.services.scores
 
 
