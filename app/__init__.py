@@ -34,6 +34,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
 
+    from lti.http import configure as configure_outbound
+
+    configure_outbound(allow_loopback=bool(app.config["QADAM_OUTBOUND_ALLOW_LOOPBACK"]))
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)

@@ -60,6 +60,9 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
             h.strip().lower() for h in get("REGISTRATION_ALLOWED_HOSTS").split(",") if h.strip()
         ),
         "QADAM_TRUSTED_PROXIES": int(get("TRUSTED_PROXIES", "0")),
+        # Let the tool fetch from 127.0.0.1 / ::1 (the demo platform, tests); never other
+        # private addresses.
+        "QADAM_OUTBOUND_ALLOW_LOOPBACK": _flag(get("OUTBOUND_ALLOW_LOOPBACK")),
         # Deliver queued scores from a thread in each web process (off: run `flask outbox work`).
         "QADAM_OUTBOX_WORKER": _flag(get("OUTBOX_WORKER", "1")),
         "QADAM_OUTBOX_INTERVAL": float(get("OUTBOX_INTERVAL", "15")),

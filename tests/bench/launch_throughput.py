@@ -300,6 +300,7 @@ def bench_setup(db_url: str | None, use_postgres: bool, workdir: Path) -> Iterat
         env = {
             "QADAM_DATABASE_URL": prepared.url,
             "QADAM_SECRET_KEY": "bench-secret-shared-by-the-workers",
+            "QADAM_OUTBOUND_ALLOW_LOOPBACK": "1",  # the simulated platform is on 127.0.0.1
             "QADAM_BASE_URL": prepared.base_url,
             "QADAM_CONTENT_ROOT": str(CONTENT_ROOT),
             # The app logs every launch; keep that cost, but in a file rather than the table.

@@ -50,7 +50,13 @@ class GunicornServer:
     ) -> None:
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "QADAM_BASE_URL": self.base_url, **env}
+        self.env = {
+            **os.environ,
+            "QADAM_BASE_URL": self.base_url,
+            # The simulated platforms live on 127.0.0.1.
+            "QADAM_OUTBOUND_ALLOW_LOOPBACK": "1",
+            **env,
+        }
         self.args = [
             sys.executable,
             "-m",
