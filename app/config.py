@@ -55,6 +55,8 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "QADAM_DEMO": _flag(get("DEMO")),
         "QADAM_LTI_LEEWAY": int(get("LTI_LEEWAY", "15")),
         "QADAM_LAUNCH_LIFETIME": int(get("LAUNCH_LIFETIME", str(8 * 3600))),
+        # The custom launch parameter a Moodle administrator sets to name a course's school.
+        "QADAM_SCHOOL_PARAM": get("SCHOOL_PARAM", "qadam_school"),
         "QADAM_KEY_ACTIVATION_DELAY": int(get("KEY_ACTIVATION_DELAY", "86400")),
         "QADAM_REGISTRATION_ALLOWED_HOSTS": tuple(
             h.strip().lower() for h in get("REGISTRATION_ALLOWED_HOSTS").split(",") if h.strip()

@@ -47,3 +47,7 @@ class NewCoordinatorCodeForm(FlaskForm):
     safeguarding = BooleanField(
         _l("Designated safeguarding staff (school psychologist, anti-bullying team)")
     )
+
+
+class SchoolNameForm(FlaskForm):
+    name = StringField(_l("School name"), validators=[DataRequired(), Length(max=255)])

@@ -5,6 +5,7 @@ from .lesson_delivery import LessonDelivery
 from .lti_store import LtiStoreEntry
 from .platform import Deployment, Platform
 from .quiz import LinkLineItem, OutboxMessage, QuizAnswer, QuizAttempt, ResourceLink
+from .school import School
 from .school_class import Membership, Person, SchoolClass
 from .tool_key import ToolKey
 
@@ -21,6 +22,7 @@ __all__ = [
     "QuizAnswer",
     "QuizAttempt",
     "ResourceLink",
+    "School",
     "SchoolClass",
     "ToolKey",
 ]

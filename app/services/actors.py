@@ -16,7 +16,7 @@ from lti import Role
 from ..extensions import db
 from ..models import CoordinatorGrant, Membership, Person, SchoolClass
 from ..models.base import utcnow
-from . import platforms, resource_links
+from . import platforms, resource_links, schools
 
 if TYPE_CHECKING:
     from lti import Launch
@@ -88,6 +88,12 @@ class Actor:
     school_class_id: int | None
     launch_id: str
     resource_link_pk: int | None = None  # the activity launched, for its gradebook column
+    school_id: int | None = None  # the school of the class launched from
+    # A coordinator's scope: the school of their grant; None for a site administrator, who
+    # sees the whole platform.
+    coordinator_school_id: int | None = None
+    safeguarding: bool = False  # designated safeguarding staff (from the grant)
+    site_wide: bool = False  # a site administrator: a coordinator of every school of the site
 
 
 class UnknownRegistration(LookupError):
@@ -105,6 +111,7 @@ _PERSON = select(Person.id).where(
 )
 _CLASS = select(
     SchoolClass.id,
+    SchoolClass.school_id,
     SchoolClass.title,
     SchoolClass.label,
     SchoolClass.last_launch_at,
@@ -113,7 +120,9 @@ _CLASS = select(
     SchoolClass.platform_id == bindparam("platform_id"),
     SchoolClass.context_id == bindparam("context_id"),
 )
-_GRANT = select(CoordinatorGrant.id).where(CoordinatorGrant.person_id == bindparam("person_id"))
+_GRANT = select(CoordinatorGrant.school_id, CoordinatorGrant.safeguarding).where(
+    CoordinatorGrant.person_id == bindparam("person_id")
+)
 _MEMBERSHIP = select(Membership.id, Membership.role, Membership.last_launch_at).where(
     Membership.person_id == bindparam("person_id"),
     Membership.school_class_id == bindparam("school_class_id"),
@@ -133,11 +142,18 @@ def _find_or_add(query: Any, model: type[M], lookup: dict[str, Any], **values: o
     return db.session.execute(query, lookup).one()
 
 
-def record_launch(launch: Launch, role: ActorRole, lesson_id: str | None = None) -> Actor:
+def record_launch(
+    launch: Launch,
+    role: ActorRole,
+    lesson_id: str | None = None,
+    *,
+    school_param: str | None = None,
+) -> Actor:
     """Record the person, class, membership and activity of a launch in one transaction.
 
-    ``lesson_id`` is the lesson the activity opens, if any. A teacher holding a coordinator
-    grant acts as coordinator.
+    ``lesson_id`` is the lesson the activity opens, if any; ``school_param`` the value of the
+    custom parameter naming the class's school, if any. A teacher holding a coordinator grant
+    acts as coordinator of the grant's school.
     """
     registration = platforms.registrations().get(launch.issuer, launch.client_id)
     if registration is None:
@@ -148,21 +164,38 @@ def record_launch(launch: Launch, role: ActorRole, lesson_id: str | None = None)
     platform_id = registration.platform_id
     now = utcnow()
     person_id = _find_or_add(_PERSON, Person, {"platform_id": platform_id, "sub": launch.sub}).id
-    if role is ActorRole.TEACHER and db.session.execute(_GRANT, {"person_id": person_id}).first():
-        role = ActorRole.COORDINATOR
+    grant = None
+    if role is ActorRole.TEACHER:
+        grant = db.session.execute(_GRANT, {"person_id": person_id}).first()
+        if grant is not None:
+            role = ActorRole.COORDINATOR
+    school_id = None
     school_class_id = None
     resource_link_pk = None
     if launch.context is not None:
         title, label = launch.context.title[:255], launch.context.label[:100]
-        school_class = _find_or_add(
-            _CLASS,
-            SchoolClass,
-            {"platform_id": platform_id, "context_id": launch.context.id},
-            deployment_id=deployment_pk,
-            title=title,
-            label=label,
-            last_launch_at=now,
-        )
+        class_key = {"platform_id": platform_id, "context_id": launch.context.id}
+        school_class = db.session.execute(_CLASS, class_key).first()
+        if school_class is None or school_class.school_id is None:
+            school_id = schools.school_for_launch(platform_id, deployment_pk, school_param)
+        if school_class is None:
+            school_class = _find_or_add(
+                _CLASS,
+                SchoolClass,
+                class_key,
+                deployment_id=deployment_pk,
+                school_id=school_id,
+                title=title,
+                label=label,
+                last_launch_at=now,
+            )
+        elif school_class.school_id is None:  # a class from before schools existed
+            db.session.execute(
+                update(SchoolClass)
+                .where(SchoolClass.id == school_class.id)
+                .values(school_id=school_id)
+            )
+        school_id = school_class.school_id or school_id
         school_class_id = school_class.id
         if (school_class.title, school_class.label) != (title, label) or (
             school_class.last_launch_at < now - TOUCH_INTERVAL
@@ -196,6 +229,10 @@ def record_launch(launch: Launch, role: ActorRole, lesson_id: str | None = None)
         school_class_id=school_class_id,
         launch_id=launch.launch_id,
         resource_link_pk=resource_link_pk,
+        school_id=school_id,
+        coordinator_school_id=((grant.school_id or school_id) if grant is not None else None),
+        safeguarding=bool(grant.safeguarding) if grant is not None else False,
+        site_wide=role is ActorRole.COORDINATOR and grant is None,
     )
 
 
@@ -208,40 +245,6 @@ def classes_of(person_id: int) -> list[tuple[SchoolClass, str]]:
         .order_by(SchoolClass.last_launch_at.desc())
     ).all()
     return [(row[0], row[1]) for row in rows]
-
-
-@dataclass(frozen=True)
-class ClassOverview:
-    school_class: SchoolClass
-    teachers: int
-    students: int
-
-
-def platform_classes(platform_id: int) -> list[ClassOverview]:
-    """Every class of a platform with how many teachers and students have launched Qadam."""
-    classes = list(
-        db.session.scalars(
-            select(SchoolClass)
-            .where(SchoolClass.platform_id == platform_id)
-            .order_by(SchoolClass.title, SchoolClass.id)
-        )
-    )
-    counts: dict[tuple[int, str], int] = {}
-    for class_id, role, n in db.session.execute(
-        select(Membership.school_class_id, Membership.role, db.func.count())
-        .join(SchoolClass, SchoolClass.id == Membership.school_class_id)
-        .where(SchoolClass.platform_id == platform_id)
-        .group_by(Membership.school_class_id, Membership.role)
-    ):
-        counts[(class_id, role)] = n
-    return [
-        ClassOverview(
-            school_class=k,
-            teachers=counts.get((k.id, ActorRole.TEACHER.value), 0),
-            students=counts.get((k.id, ActorRole.STUDENT.value), 0),
-        )
-        for k in classes
-    ]
 
 
 def class_for(actor_class_id: int | None) -> SchoolClass | None:

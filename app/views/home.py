@@ -23,12 +23,13 @@ from lti import LineItemSpec, ResourceLinkItem
 
 from ..auth import require_role
 from ..content_catalog import catalog
-from ..forms import AddToCourseForm, ClassBandForm, LanguageForm, NewCoordinatorCodeForm
+from ..forms import AddToCourseForm, ClassBandForm, LanguageForm
 from ..lesson_labels import BAND_NAMES
 from ..lti_tool import storage, tool_conf, tool_url
 from ..models.base import utc_today
 from ..services import actors, lessons, quiz_results
 from ..services.actors import ActorRole
+from .coordinator import coordinator_page
 from .lesson_filters import labels, read_filters
 
 bp = Blueprint("home", __name__)
@@ -122,12 +123,7 @@ def student() -> ResponseReturnValue:
 @bp.get("/coordinator")
 @require_role(ActorRole.COORDINATOR)
 def coordinator() -> ResponseReturnValue:
-    return render_template(
-        "home/coordinator.html",
-        school_class=actors.class_for(g.actor.school_class_id),
-        overview=actors.platform_classes(g.actor.platform_id),
-        code_form=NewCoordinatorCodeForm(),
-    )
+    return render_template("home/coordinator.html", **coordinator_page())
 
 
 @bp.route("/add-to-course", methods=["GET", "POST"])
