@@ -19,9 +19,9 @@ def _flag(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
-def _secret_key(instance_path: Path) -> str:
-    """Read the secret key from instance/, creating it on first run (race-safe)."""
-    path = instance_path / "secret_key"
+def _secret_key(instance_path: Path, name: str = "secret_key") -> str:
+    """Read a secret from instance/, creating it on first run (race-safe)."""
+    path = instance_path / name
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -48,6 +48,9 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
     return {
         "SECRET_KEY": get("SECRET_KEY") or _secret_key(instance_path),
+        # Keys the survey participation ledger (a hash of user and window); set it, the same
+        # value, on every server, and keep it: a new one lets a person take part again.
+        "QADAM_SURVEY_SECRET": get("SURVEY_SECRET") or _secret_key(instance_path, "survey_key"),
         "SQLALCHEMY_DATABASE_URI": database_url,
         # A server database may drop idle connections; a SQLite file never does.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},

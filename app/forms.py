@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, StringField
+from wtforms import BooleanField, DateField, HiddenField, RadioField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, Regexp
 
 from .i18n import LANGUAGE_NAMES
@@ -51,3 +51,25 @@ class NewCoordinatorCodeForm(FlaskForm):
 
 class SchoolNameForm(FlaskForm):
     name = StringField(_l("School name"), validators=[DataRequired(), Length(max=255)])
+
+
+class SurveyActionForm(FlaskForm):
+    """Survey forms: the answers are read from the request; this carries the CSRF token."""
+
+
+class WaveForm(FlaskForm):
+    code = StringField(
+        _l("Name of the wave (year and season, e.g. 2026-autumn)"),
+        validators=[DataRequired(), Length(max=40), Regexp(r"^\d{4}-[a-z0-9]+(?:-[a-z0-9]+)*$")],
+    )
+    opens_on = DateField(_l("First day"), validators=[DataRequired()])
+    closes_on = DateField(_l("Last day"), validators=[DataRequired()])
+    consent = RadioField(
+        _l("Parents"),
+        choices=[
+            ("opt-out", _l("Informed beforehand, may opt their child out")),
+            ("active", _l("Asked for consent: only children whose parents agreed take part")),
+        ],
+        default="opt-out",
+        validators=[DataRequired()],
+    )

@@ -7,6 +7,13 @@ from .platform import Deployment, Platform
 from .quiz import LinkLineItem, OutboxMessage, QuizAnswer, QuizAttempt, ResourceLink
 from .school import School
 from .school_class import Membership, Person, SchoolClass
+from .survey import (
+    SurveyHeldResponse,
+    SurveyParticipation,
+    SurveyResponse,
+    SurveyWave,
+    SurveyWindow,
+)
 from .tool_key import ToolKey
 
 __all__ = [
@@ -24,5 +31,10 @@ __all__ = [
     "ResourceLink",
     "School",
     "SchoolClass",
+    "SurveyHeldResponse",
+    "SurveyParticipation",
+    "SurveyResponse",
+    "SurveyWave",
+    "SurveyWindow",
     "ToolKey",
 ]

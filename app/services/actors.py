@@ -249,3 +249,8 @@ def classes_of(person_id: int) -> list[tuple[SchoolClass, str]]:
 
 def class_for(actor_class_id: int | None) -> SchoolClass | None:
     return db.session.get(SchoolClass, actor_class_id) if actor_class_id else None
+
+
+def sub_of(person_id: int) -> str:
+    """The platform's opaque user id of a person (what the survey ledger keys, hashed)."""
+    return str(db.session.execute(select(Person.sub).where(Person.id == person_id)).scalar_one())

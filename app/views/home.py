@@ -27,7 +27,7 @@ from ..forms import AddToCourseForm, ClassBandForm, LanguageForm
 from ..lesson_labels import BAND_NAMES
 from ..lti_tool import storage, tool_conf, tool_url
 from ..models.base import utc_today
-from ..services import actors, lessons, quiz_results
+from ..services import actors, lessons, quiz_results, surveys
 from ..services.actors import ActorRole
 from .coordinator import coordinator_page
 from .lesson_filters import labels, read_filters
@@ -117,7 +117,14 @@ def student() -> ResponseReturnValue:
             if delivery.lesson_id not in given_ids:
                 given_ids.append(delivery.lesson_id)
     given = [lesson for lesson in map(catalog().get, given_ids) if lesson is not None]
-    return render_template("home/student.html", school_class=school_class, given=given)
+    open_surveys = (
+        [w for w, _wave in surveys.windows_of_class(school_class.id) if w.status == surveys.OPEN]
+        if school_class
+        else []
+    )
+    return render_template(
+        "home/student.html", school_class=school_class, given=given, open_surveys=open_surveys
+    )
 
 
 @bp.get("/coordinator")
