@@ -239,7 +239,8 @@ def _survey_bands(data: object) -> list[str | None]:
     groups = data.get("age_groups") if isinstance(data, dict) else None
     known = {g.value for g in AgeGroup}
     bands = {AgeGroup(g).band.value for g in groups or [] if isinstance(g, str) and g in known}
-    return sorted(bands) or [None]
+    found: list[str | None] = [*sorted(bands)]
+    return found or [None]
 
 
 def _unique(bans: Iterator[Ban]) -> list[Ban]:
