@@ -79,7 +79,8 @@ class _Survey:
     def __init__(self, r: FileReport) -> None:
         self.r = r
         self.scales: dict[str, v.SurveyScale] = {}
-        self.item_scales: dict[str, str] = {}  # item id -> scale id
+        self.item_ids: set[str] = set()
+        self.item_scales: dict[str, str] = {}  # item id -> scale id, for sound items
 
     def text(self, value: Any, at: YamlPath, name: str, *, required: bool) -> dict[str, str]:
         """A ``{kk, ru, en}`` text that promises no secrecy."""
@@ -149,7 +150,7 @@ def _load_survey(
         )
     title = c.text(data.get("title"), ("title",), "title", required=True)
     intro = c.text(data.get("intro"), ("intro",), "intro", required=True)
-    needs_definition = sorted(set(groups) & v.DEFINITION_GROUPS)
+    needs_definition = [g.value for g in groups if g in v.DEFINITION_GROUPS]
     if needs_definition and "definition" not in data:
         r.add(
             (),
@@ -307,8 +308,9 @@ def _items(c: _Survey, value: Any, at: YamlPath, name: str) -> tuple[v.SurveyIte
         item_id = c.ident(raw.get("id"), (*i_at, "id"), i_name, "bullied")
         if item_id is not None:
             i_name = f"item {item_id}"
-            if item_id in c.item_scales:
+            if item_id in c.item_ids:
                 c.r.add((*i_at, "id"), i_name, "the same id as an earlier item")
+            c.item_ids.add(item_id)
         if "type" in raw:
             c.r.add(
                 (*i_at, "type"),
@@ -428,8 +430,10 @@ def _indicator_items(
         return (), None
     items: list[str] = []
     for index, item in enumerate(value):
-        if item not in c.item_scales:
+        if item not in c.item_ids:
             c.r.add((*at, index), field, f"no item {item!r} in this instrument")
+        elif item not in c.item_scales:
+            continue  # the item's own problem is reported
         elif item in items:
             c.r.add((*at, index), field, f"{item} is listed twice")
         else:
