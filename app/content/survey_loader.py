@@ -56,14 +56,17 @@ def read_surveys(quizzes_dir: Path, report: Report) -> dict[str, v.Survey]:
     if not folder.is_dir():
         return surveys
     covered: dict[v.AgeGroup, list[Path]] = {group: [] for group in v.AgeGroup}
+    unread = 0
     for path in sorted(folder.glob("*.yaml")):
+        count = len(report.problems)
         survey = _load_survey(path, report, covered)
         if survey is not None:
             surveys[survey.id] = survey
+        unread += any(p.field in ("yaml", "survey") for p in report.problems[count:])
     for stray in sorted(folder.glob("*.yml")):
         report.add(stray, 1, "file", "survey files end in .yaml")
     for group, paths in covered.items():
-        if not paths:
+        if not paths and not unread:  # an unreadable file may be the one for it
             report.add(
                 folder,
                 1,
