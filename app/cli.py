@@ -30,7 +30,7 @@ platform_cli = AppGroup(
 keys_cli = AppGroup("keys", help="The tool's signing keys.")
 demo_cli = AppGroup("demo", help="The built-in demo platform.")
 lti_cli = AppGroup("lti", help="LTI housekeeping.")
-content_cli = AppGroup("content", help="Lessons and quizzes.")
+content_cli = AppGroup("content", help="Lessons, quizzes and surveys.")
 outbox_cli = AppGroup("outbox", help="Scores waiting to reach the platforms' gradebooks.")
 school_cli = AppGroup("school", help="Schools: every class belongs to one.")
 coordinator_cli = AppGroup(
@@ -441,13 +441,14 @@ def lti_sweep() -> None:
 @content_cli.command("check")
 @click.option("--verbose", "-v", is_flag=True, help="Also list each graded quiz's blind score.")
 def content_check(verbose: bool) -> None:
-    """Check every lesson and quiz; list all problems as path:line: field: message."""
+    """Check every lesson, quiz and survey; list all problems as path:line: field: message."""
     from collections import Counter
     from pathlib import Path
 
     from .content import ContentErrors
     from .content.loader import Report
     from .content.quiz_loader import read_quizzes
+    from .content.survey_loader import read_surveys
     from .content_catalog import load_from_disk
     from .services import content_checks
 
@@ -456,10 +457,11 @@ def content_check(verbose: bool) -> None:
     catalog = None
     try:
         catalog = load_from_disk(root)
-        quizzes = catalog.quizzes
+        quizzes, surveys = catalog.quizzes, catalog.surveys
     except ContentErrors as exc:
         problems += exc.problems
         quizzes = read_quizzes(root / "quizzes", Report(root))  # the sound ones
+        surveys = read_surveys(root / "quizzes", Report(root))
     problems += content_checks.quality_problems(root, quizzes)
     for problem in problems:
         click.echo(str(problem), err=True)
@@ -473,6 +475,11 @@ def content_check(verbose: bool) -> None:
     click.echo(
         f"{over} of {len(graded)} graded quizzes score above "
         f"{content_checks.BLIND_LIMIT:.0%} when answered blind."
+    )
+    items = sum(len(survey.items) for survey in surveys.values())
+    indicators = sum(len(survey.indicators) for survey in surveys.values())
+    click.echo(
+        f"{len(surveys)} sound survey instruments checked ({items} items, {indicators} indicators)."
     )
     if problems or catalog is None:
         raise click.ClickException(f"{len(problems)} problem(s) in the content.")

@@ -9,8 +9,8 @@ import yaml
 
 from . import schema as s
 from .loader import ContentProblem, Report
-from .quiz_loader import _node_lines
 from .quiz_schema import QuestionType
+from .yaml_fields import node_lines
 
 NO_MULTIPLE_BANDS = frozenset({s.AgeBand.PRESCHOOL.value, s.AgeBand.PRIMARY.value})
 
@@ -26,7 +26,7 @@ def young_multiple_problems(quizzes_dir: Path) -> list[ContentProblem]:
             continue  # the quiz loader reports it
         if node is None or not isinstance(data, dict) or data.get("band") not in NO_MULTIPLE_BANDS:
             continue
-        lines = _node_lines(node)
+        lines = node_lines(node)
         questions = data.get("questions")
         for index, item in enumerate(questions if isinstance(questions, list) else []):
             if isinstance(item, dict) and item.get("type") == QuestionType.MULTIPLE.value:
