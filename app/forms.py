@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, RadioField, StringField
+from wtforms import BooleanField, DateField, HiddenField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, Regexp
 
 from .i18n import LANGUAGE_NAMES
@@ -64,12 +64,4 @@ class WaveForm(FlaskForm):
     )
     opens_on = DateField(_l("First day"), validators=[DataRequired()])
     closes_on = DateField(_l("Last day"), validators=[DataRequired()])
-    consent = RadioField(
-        _l("Parents"),
-        choices=[
-            ("opt-out", _l("Informed beforehand, may opt their child out")),
-            ("active", _l("Asked for consent: only children whose parents agreed take part")),
-        ],
-        default="opt-out",
-        validators=[DataRequired()],
-    )
+    consent = StringField(_l("Parents"), validators=[AnyOf(["opt-out", "active"])])

@@ -315,11 +315,11 @@ def submit(
     if window.status != OPEN:
         raise SurveyProblem("window-closed")
     answers = clean_answers(survey, raw)
-    _record(window, participant_key(secret, sub, window.id), ANSWERED)
-    db.session.execute(
-        insert(SurveyHeldResponse).values(id=random_id(), window_id=window.id, answers=answers)
-    )
     try:
+        _record(window, participant_key(secret, sub, window.id), ANSWERED)
+        db.session.execute(
+            insert(SurveyHeldResponse).values(id=random_id(), window_id=window.id, answers=answers)
+        )
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -331,8 +331,8 @@ def decline(window: SurveyWindow, secret: bytes, sub: str) -> None:
     """Record that someone chose not to take part (counted, nothing else)."""
     if window.status != OPEN:
         raise SurveyProblem("window-closed")
-    _record(window, participant_key(secret, sub, window.id), DECLINED)
     try:
+        _record(window, participant_key(secret, sub, window.id), DECLINED)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
