@@ -372,3 +372,9 @@ def respondent_is(survey: Survey, role: str) -> bool:
     """Whether a person of ``role`` (student/teacher) answers this instrument."""
     wanted = Respondent.TEACHER if role in ("teacher", "coordinator") else Respondent.STUDENT
     return survey.respondent is wanted
+
+
+def for_students(catalog: Catalog, window: SurveyWindow) -> bool:
+    """Whether students answer the window's instrument (preschool: the teacher does)."""
+    survey = catalog.survey(window.survey_id)
+    return survey is not None and survey.respondent is Respondent.STUDENT

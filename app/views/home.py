@@ -117,11 +117,11 @@ def student() -> ResponseReturnValue:
             if delivery.lesson_id not in given_ids:
                 given_ids.append(delivery.lesson_id)
     given = [lesson for lesson in map(catalog().get, given_ids) if lesson is not None]
-    open_surveys = (
-        [w for w, _wave in surveys.windows_of_class(school_class.id) if w.status == surveys.OPEN]
-        if school_class
-        else []
-    )
+    open_surveys = [
+        window
+        for window, _wave in (surveys.windows_of_class(school_class.id) if school_class else [])
+        if window.status == surveys.OPEN and surveys.for_students(catalog(), window)
+    ]
     return render_template(
         "home/student.html", school_class=school_class, given=given, open_surveys=open_surveys
     )
