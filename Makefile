@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 5000
-DEMO_ENV := QADAM_DEMO=1 QADAM_BASE_URL=$${QADAM_BASE_URL:-http://127.0.0.1:$(PORT)}
+DEMO_ENV := QADAM_DEMO=1 QADAM_OUTBOUND_ALLOW_LOOPBACK=1 QADAM_BASE_URL=$${QADAM_BASE_URL:-http://127.0.0.1:$(PORT)}
 
 .PHONY: run test install translations lint system-packages bench clean
 

@@ -34,6 +34,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
 
+    from lti.http import configure as configure_outbound
+
+    configure_outbound(allow_loopback=bool(app.config["QADAM_OUTBOUND_ALLOW_LOOPBACK"]))
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
@@ -48,7 +51,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .outbox_worker import init_app as init_outbox_worker
     from .services.scoring import score_question
     from .services.shuffle import shuffled_options
-    from .views import coordinator, errors, home, lessons, lti_views, quizzes
+    from .views import coordinator, errors, home, lessons, lti_views, quizzes, surveys
 
     babel.init_app(app, locale_selector=i18n.select_locale)
     app.jinja_env.globals.update(i18n.template_globals())
@@ -71,6 +74,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(lessons.bp)
     app.register_blueprint(quizzes.bp)
     app.register_blueprint(coordinator.bp)
+    app.register_blueprint(surveys.bp)
     init_outbox_worker(app)
     register_cli(app)
 

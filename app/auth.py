@@ -52,6 +52,10 @@ def remember_actor(actor: Actor, launch_locale: str) -> str:
         "c": actor.school_class_id,
         "l": actor.launch_id,
         "k": actor.resource_link_pk,
+        "s": actor.school_id,
+        "cs": actor.coordinator_school_id,
+        "sg": actor.safeguarding,
+        "sw": actor.site_wide,
         "t": now,
         "lc": launch_locale,
     }
@@ -80,6 +84,10 @@ def _actor(entry: dict[str, Any]) -> Actor:
         school_class_id=entry.get("c"),
         launch_id=str(entry["l"]),
         resource_link_pk=entry.get("k"),
+        school_id=entry.get("s"),
+        coordinator_school_id=entry.get("cs"),
+        safeguarding=bool(entry.get("sg")),
+        site_wide=bool(entry.get("sw")),
     )
 
 
@@ -114,12 +122,19 @@ def load_actor() -> None:
     g.launch_locale = entry.get("lc")
 
 
-def change_role(role: ActorRole) -> None:
-    """Give the current launch another role (after a coordinator code was accepted)."""
+def become_coordinator(school_id: int, *, safeguarding: bool) -> None:
+    """Make the current launch a coordinator of ``school_id`` (a coordinator code was
+    accepted)."""
     entries = _entries()
     key = g.get("launch_key")
     if key in entries:
-        entries[key] = {**entries[key], "r": role.value}
+        entries[key] = {
+            **entries[key],
+            "r": ActorRole.COORDINATOR.value,
+            "cs": school_id,
+            "sg": safeguarding,
+            "sw": False,
+        }
         session[SESSION_KEY] = entries
         g.actor = _actor(entries[key])
 

@@ -11,7 +11,9 @@ from flask.cli import AppGroup
 
 import lti
 
-from .services import coordinators, tool_keys
+from .extensions import db
+from .models import Platform, School
+from .services import coordinators, schools, tool_keys
 from .services import registration_invites as invites
 from .services.lti_store import DatabaseKeyValueStore
 from .services.platforms import (
@@ -28,15 +30,54 @@ platform_cli = AppGroup(
 keys_cli = AppGroup("keys", help="The tool's signing keys.")
 demo_cli = AppGroup("demo", help="The built-in demo platform.")
 lti_cli = AppGroup("lti", help="LTI housekeeping.")
-content_cli = AppGroup("content", help="Lessons and quizzes.")
+content_cli = AppGroup("content", help="Lessons, quizzes and surveys.")
 outbox_cli = AppGroup("outbox", help="Scores waiting to reach the platforms' gradebooks.")
+school_cli = AppGroup("school", help="Schools: every class belongs to one.")
 coordinator_cli = AppGroup(
     "coordinator", help="Coordinator rights: one-time codes for school staff, and grants."
 )
 
 
+def _platform(issuer: str, client_id: str | None) -> Platform:
+    found = [
+        p
+        for p in list_platforms()
+        if p.issuer == issuer.strip() and (client_id is None or p.client_id == client_id)
+    ]
+    if len(found) != 1:
+        raise click.UsageError(
+            f"No single registered platform {issuer!r}"
+            + (f" with client ID {client_id!r}" if client_id else "")
+            + ": see `flask platform list` (and give --client-id when there are several)."
+        )
+    return found[0]
+
+
+def _school_for_code(school_id: int | None, issuer: str | None, client_id: str | None) -> School:
+    if school_id is not None:
+        found = schools.school(school_id)
+        if found is None:
+            raise click.UsageError(f"No school {school_id}: see `flask school list`.")
+        return found
+    if not issuer:
+        raise click.UsageError("Name the school with --school ID (or the site with --issuer).")
+    platform = _platform(issuer, client_id)
+    rows = schools.list_schools(platform.id)
+    if not rows and len(platform.deployments) == 1:
+        found_id = schools.school_for_launch(platform.id, platform.deployments[0].id, None)
+        db.session.commit()
+        return schools.school(found_id)  # type: ignore[return-value]
+    if len(rows) != 1:
+        raise click.UsageError(
+            f"{platform.issuer} has {len(rows)} schools: choose one with --school ID "
+            "(see `flask school list`)."
+        )
+    return schools.school(rows[0].id)  # type: ignore[return-value]
+
+
 @coordinator_cli.command("code")
-@click.option("--issuer", required=True, help="The Moodle site (platform ID) the code is for.")
+@click.option("--school", "school_id", type=int, help="The school (see `flask school list`).")
+@click.option("--issuer", default=None, help="Or the Moodle site, when it has one school.")
 @click.option("--client-id", default=None, help="Its client ID, if the site is registered twice.")
 @click.option(
     "--hours",
@@ -50,28 +91,85 @@ coordinator_cli = AppGroup(
     is_flag=True,
     help="The person is designated safeguarding staff (school psychologist, anti-bullying team).",
 )
-def coordinator_code(issuer: str, client_id: str | None, hours: int, safeguarding: bool) -> None:
-    """Print a one-time code that makes a staff member of that Moodle site a coordinator."""
-    found = [
-        p
-        for p in list_platforms()
-        if p.issuer == issuer.strip() and (client_id is None or p.client_id == client_id)
-    ]
-    if len(found) != 1:
-        raise click.UsageError(
-            f"No single registered platform {issuer!r}"
-            + (f" with client ID {client_id!r}" if client_id else "")
-            + ": see `flask platform list` (and give --client-id when there are several)."
-        )
+def coordinator_code(
+    school_id: int | None, issuer: str | None, client_id: str | None, hours: int, safeguarding: bool
+) -> None:
+    """Print a one-time code that makes a staff member a coordinator of a school."""
+    school = _school_for_code(school_id, issuer, client_id)
     code = coordinators.make_code(
-        found[0].id, safeguarding=safeguarding, granted_by="operator", hours=hours
+        school.platform_id,
+        school.id,
+        safeguarding=safeguarding,
+        granted_by="operator",
+        hours=hours,
     )
     click.echo(code)
     click.echo(
-        f"Valid once, for {hours} hours. The staff member opens Qadam from a Moodle course where "
-        "they are a teacher, chooses “I have a coordinator code” and enters it.",
+        f"For {school.name}: valid once, for {hours} hours. The staff member opens Qadam from a "
+        "Moodle course where they are a teacher, chooses “I have a coordinator code” and "
+        "enters it.",
         err=True,
     )
+
+
+@school_cli.command("list")
+@click.option("--issuer", default=None, help="Only the schools of this Moodle site.")
+def school_list(issuer: str | None) -> None:
+    """List schools: id, Moodle site, key, name, number of classes."""
+    platform_id = _platform(issuer, None).id if issuer else None
+    rows = schools.list_schools(platform_id)
+    if not rows:
+        click.echo("No schools yet: a school appears with its first launch, or add one.")
+    for row in rows:
+        click.echo(f"{row.id}\t{row.issuer}\t{row.key}\t{row.name}\tclasses={row.classes}")
+
+
+@school_cli.command("add")
+@click.option("--issuer", required=True, help="The Moodle site (platform ID).")
+@click.option("--client-id", default=None, help="Its client ID, if the site is registered twice.")
+@click.option(
+    "--key",
+    required=True,
+    help="The value Moodle's administrator gives the custom parameter qadam_school=KEY "
+    "on the school's courses or category.",
+)
+@click.option("--name", required=True, help="The school's name as people know it.")
+def school_add(issuer: str, client_id: str | None, key: str, name: str) -> None:
+    """Add a school that courses name with a custom launch parameter."""
+    platform = _platform(issuer, client_id)
+    try:
+        school = schools.add_school(platform.id, key, name)
+    except schools.SchoolInputError as exc:
+        raise click.UsageError(str(exc)) from exc
+    param = current_app.config["QADAM_SCHOOL_PARAM"]
+    click.echo(
+        f"School {school.id} added. In Moodle, give its courses (or their category) the custom "
+        f"parameter {param}={key}. Classes keep the school of their first launch."
+    )
+
+
+@school_cli.command("rename")
+@click.argument("school_id", type=int)
+@click.argument("name")
+def school_rename(school_id: int, name: str) -> None:
+    """Rename a school."""
+    try:
+        schools.rename(school_id, name)
+    except schools.SchoolInputError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(f"School {school_id} is now {name.strip()!r}.")
+
+
+@school_cli.command("merge")
+@click.argument("from_id", type=int)
+@click.argument("into_id", type=int)
+def school_merge(from_id: int, into_id: int) -> None:
+    """Move every class and coordinator of school FROM_ID into INTO_ID, and remove FROM_ID."""
+    try:
+        moved = schools.merge(from_id, into_id)
+    except schools.SchoolInputError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(f"{moved} class(es) moved into school {into_id}; school {from_id} removed.")
 
 
 @coordinator_cli.command("list")
@@ -82,7 +180,7 @@ def coordinator_list() -> None:
         click.echo("No coordinator grants.")
     for row in rows:
         click.echo(
-            f"{row.id}\t{row.issuer}\tuser={row.sub}\t"
+            f"{row.id}\t{row.issuer}\t{row.school}\tuser={row.sub}\t"
             f"safeguarding={'yes' if row.safeguarding else 'no'}\tby={row.granted_by}\t"
             f"{row.created_at:%Y-%m-%d}"
         )
@@ -343,13 +441,14 @@ def lti_sweep() -> None:
 @content_cli.command("check")
 @click.option("--verbose", "-v", is_flag=True, help="Also list each graded quiz's blind score.")
 def content_check(verbose: bool) -> None:
-    """Check every lesson and quiz; list all problems as path:line: field: message."""
+    """Check every lesson, quiz and survey; list all problems as path:line: field: message."""
     from collections import Counter
     from pathlib import Path
 
     from .content import ContentErrors
     from .content.loader import Report
     from .content.quiz_loader import read_quizzes
+    from .content.survey_loader import read_surveys
     from .content_catalog import content_key, load_from_disk, save_compiled
     from .services import content_checks
 
@@ -359,10 +458,11 @@ def content_check(verbose: bool) -> None:
     catalog = None
     try:
         catalog = load_from_disk(root)
-        quizzes = catalog.quizzes
+        quizzes, surveys = catalog.quizzes, catalog.surveys
     except ContentErrors as exc:
         problems += exc.problems
         quizzes = read_quizzes(root / "quizzes", Report(root))  # the sound ones
+        surveys = read_surveys(root / "quizzes", Report(root))
     problems += content_checks.quality_problems(root, quizzes)
     for problem in problems:
         click.echo(str(problem), err=True)
@@ -376,6 +476,11 @@ def content_check(verbose: bool) -> None:
     click.echo(
         f"{over} of {len(graded)} graded quizzes score above "
         f"{content_checks.BLIND_LIMIT:.0%} when answered blind."
+    )
+    items = sum(len(survey.items) for survey in surveys.values())
+    indicators = sum(len(survey.indicators) for survey in surveys.values())
+    click.echo(
+        f"{len(surveys)} sound survey instruments checked ({items} items, {indicators} indicators)."
     )
     if problems or catalog is None:
         raise click.ClickException(f"{len(problems)} problem(s) in the content.")
@@ -401,5 +506,6 @@ def register_cli(app: Flask) -> None:
         content_cli,
         outbox_cli,
         coordinator_cli,
+        school_cli,
     ):
         app.cli.add_command(group)

@@ -19,9 +19,9 @@ def _flag(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
-def _secret_key(instance_path: Path) -> str:
-    """Read the secret key from instance/, creating it on first run (race-safe)."""
-    path = instance_path / "secret_key"
+def _secret_key(instance_path: Path, name: str = "secret_key") -> str:
+    """Read a secret from instance/, creating it on first run (race-safe)."""
+    path = instance_path / name
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -48,6 +48,9 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
     return {
         "SECRET_KEY": get("SECRET_KEY") or _secret_key(instance_path),
+        # Keys the survey participation ledger (a hash of user and window); set it, the same
+        # value, on every server, and keep it: a new one lets a person take part again.
+        "QADAM_SURVEY_SECRET": get("SURVEY_SECRET") or _secret_key(instance_path, "survey_key"),
         "SQLALCHEMY_DATABASE_URI": database_url,
         # A server database may drop idle connections; a SQLite file never does.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
@@ -55,11 +58,16 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "QADAM_DEMO": _flag(get("DEMO")),
         "QADAM_LTI_LEEWAY": int(get("LTI_LEEWAY", "15")),
         "QADAM_LAUNCH_LIFETIME": int(get("LAUNCH_LIFETIME", str(8 * 3600))),
+        # The custom launch parameter a Moodle administrator sets to name a course's school.
+        "QADAM_SCHOOL_PARAM": get("SCHOOL_PARAM", "qadam_school"),
         "QADAM_KEY_ACTIVATION_DELAY": int(get("KEY_ACTIVATION_DELAY", "86400")),
         "QADAM_REGISTRATION_ALLOWED_HOSTS": tuple(
             h.strip().lower() for h in get("REGISTRATION_ALLOWED_HOSTS").split(",") if h.strip()
         ),
         "QADAM_TRUSTED_PROXIES": int(get("TRUSTED_PROXIES", "0")),
+        # Let the tool fetch from 127.0.0.1 / ::1 (the demo platform, tests); never other
+        # private addresses.
+        "QADAM_OUTBOUND_ALLOW_LOOPBACK": _flag(get("OUTBOUND_ALLOW_LOOPBACK")),
         # Deliver queued scores from a thread in each web process (off: run `flask outbox work`).
         "QADAM_OUTBOX_WORKER": _flag(get("OUTBOX_WORKER", "1")),
         "QADAM_OUTBOX_INTERVAL": float(get("OUTBOX_INTERVAL", "15")),

@@ -11,7 +11,7 @@ from lti.demo_platform.platform import load_key
 from lti.demo_platform.users import DEMO_COORDINATOR_SUB
 
 from .models import Platform
-from .services import coordinators
+from .services import coordinators, schools
 from .services.platforms import IfRegistered, PlatformSpec, save_platform
 
 DEMO_CLIENT_ID = "qadam-demo"
@@ -52,5 +52,8 @@ def register_demo_platform(app: Flask) -> Platform:
     )
     # The demo's coordinator gets coordinator rights the way a school's psychologist would:
     # granted in Qadam, not by a launch parameter.
-    coordinators.grant_for(platform.id, DEMO_COORDINATOR_SUB, safeguarding=True, granted_by="demo")
+    school_id = schools.school_for_launch(platform.id, platform.deployments[0].id, None)
+    coordinators.grant_for(
+        platform.id, school_id, DEMO_COORDINATOR_SUB, safeguarding=True, granted_by="demo"
+    )
     return platform

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, StringField
+from wtforms import BooleanField, DateField, HiddenField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, Regexp
 
 from .i18n import LANGUAGE_NAMES
@@ -47,3 +47,21 @@ class NewCoordinatorCodeForm(FlaskForm):
     safeguarding = BooleanField(
         _l("Designated safeguarding staff (school psychologist, anti-bullying team)")
     )
+
+
+class SchoolNameForm(FlaskForm):
+    name = StringField(_l("School name"), validators=[DataRequired(), Length(max=255)])
+
+
+class SurveyActionForm(FlaskForm):
+    """Survey forms: the answers are read from the request; this carries the CSRF token."""
+
+
+class WaveForm(FlaskForm):
+    code = StringField(
+        _l("Name of the wave (year and season, e.g. 2026-autumn)"),
+        validators=[DataRequired(), Length(max=40), Regexp(r"^\d{4}-[a-z0-9]+(?:-[a-z0-9]+)*$")],
+    )
+    opens_on = DateField(_l("First day"), validators=[DataRequired()])
+    closes_on = DateField(_l("Last day"), validators=[DataRequired()])
+    consent = StringField(_l("Parents"), validators=[AnyOf(["opt-out", "active"])])

@@ -45,8 +45,9 @@ def post_score(tool_conf: LookupToolConf, target: GradeTarget, score: Score) -> 
     """
     if AgsScope.SCORE not in target.scopes:
         raise ServiceError("the platform did not allow posting scores", status=None, permanent=True)
+    platform = connector(tool_conf, target.issuer, target.client_id)
     service = AssignmentsGradesService(
-        connector(tool_conf, target.issuer, target.client_id),
+        platform,
         {
             "scope": list(target.scopes),  # type: ignore[arg-type]
             "lineitems": target.lineitems_url or "",
@@ -64,12 +65,15 @@ def post_score(tool_conf: LookupToolConf, target: GradeTarget, score: Score) -> 
     )
     if score.comment:
         grade.set_comment(score.comment)
-    with service_errors():
-        if target.lineitem_url:
-            line_item = LineItem({"id": target.lineitem_url})
-        else:
-            line_item = _find_or_create(service, target)
-        service.put_grade(grade, line_item)
+    try:
+        with service_errors():
+            if target.lineitem_url:
+                line_item = LineItem({"id": target.lineitem_url})
+            else:
+                line_item = _find_or_create(service, target)
+            service.put_grade(grade, line_item)
+    finally:
+        platform.close()
     return str(line_item.get_id())
 
 

@@ -79,6 +79,7 @@ class LaunchError(Exception):
 
 class RegistrationProblem(StrEnum):
     BAD_CONFIGURATION_URL = "bad_configuration_url"
+    ADDRESS_NOT_ALLOWED = "address_not_allowed"
     UNREACHABLE = "unreachable"
     HTTP_ERROR = "http_error"
     TOO_LARGE = "too_large"
@@ -102,6 +103,7 @@ class RegistrationProblem(StrEnum):
 
 _REGISTRATION_STATUS = {
     RegistrationProblem.BAD_CONFIGURATION_URL: 400,
+    RegistrationProblem.ADDRESS_NOT_ALLOWED: 403,
     RegistrationProblem.ISSUER_MISMATCH: 400,
     RegistrationProblem.USERINFO_IN_URL: 400,
     RegistrationProblem.NOT_FROM_PLATFORM: 400,

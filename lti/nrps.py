@@ -21,11 +21,13 @@ class Member:
 
 def fetch_roster(tool_conf: LookupToolConf, issuer: str, client_id: str, url: str) -> list[Member]:
     """Every member of the course at ``url``, all pages. Raises ServiceError on failure."""
-    service = NamesRolesProvisioningService(
-        connector(tool_conf, issuer, client_id), {"context_memberships_url": url}
-    )
-    with service_errors():
-        members = service.get_members()
+    platform = connector(tool_conf, issuer, client_id)
+    service = NamesRolesProvisioningService(platform, {"context_memberships_url": url})
+    try:
+        with service_errors():
+            members = service.get_members()
+    finally:
+        platform.close()
     roster = []
     for member in members:
         name = member.get("name") or " ".join(

@@ -14,7 +14,7 @@ from pylti1p3.exception import LtiException, LtiServiceException
 
 from . import claims as c
 from .errors import RegistrationError, RegistrationProblem
-from .http import TimeoutSession
+from .http import OutboundRefused, ResponseTooLarge, TimeoutSession
 
 MAX_DOCUMENT_BYTES = 256 * 1024
 
@@ -160,11 +160,25 @@ def _endpoint(doc: dict[str, Any], key: str, field_name: str) -> str:
     return str(doc[key])
 
 
+def registration_session() -> TimeoutSession:
+    """A session for a platform's registration documents (small, and from anywhere)."""
+    return TimeoutSession(max_bytes=MAX_DOCUMENT_BYTES)
+
+
+def _fetch_error(exc: requests.RequestException, url: str) -> RegistrationError:
+    """Say why a fetch from the platform failed: refused address, too large, or no answer."""
+    if isinstance(exc, OutboundRefused):
+        return RegistrationError(RegistrationProblem.ADDRESS_NOT_ALLOWED, str(exc), url=url)
+    if isinstance(exc, ResponseTooLarge):
+        return RegistrationError(RegistrationProblem.TOO_LARGE, f"{url}: {exc}")
+    return RegistrationError(RegistrationProblem.UNREACHABLE, repr(exc), url=url)
+
+
 def _get_json(session: requests.Session, url: str) -> Any:
     try:
         resp = session.get(url, headers={"Accept": "application/json"})
     except requests.RequestException as exc:
-        raise RegistrationError(RegistrationProblem.UNREACHABLE, repr(exc), url=url) from exc
+        raise _fetch_error(exc, url) from exc
     if not resp.ok:
         raise RegistrationError(
             RegistrationProblem.HTTP_ERROR, url, url=url, status=str(resp.status_code)
@@ -182,7 +196,7 @@ def fetch_platform_configuration(
 ) -> PlatformConfiguration:
     """Read and check a platform's openid-configuration."""
     where = check_configuration_url(url)
-    doc = _get_json(session or TimeoutSession(), url)
+    doc = _get_json(session or registration_session(), url)
     if not isinstance(doc, dict):
         raise RegistrationError(RegistrationProblem.NOT_JSON, "not an object")
     owner = _http_url(doc.get("issuer"), "issuer")
@@ -308,7 +322,7 @@ def register_tool(
 ) -> RegistrationResult:
     """POST the tool's registration to the platform and return the client and deployment ids."""
     registration = _ToolRegistration(
-        tool, platform, registration_token, session or TimeoutSession()
+        tool, platform, registration_token, session or registration_session()
     )
     try:
         result = registration.register()
@@ -328,9 +342,7 @@ def register_tool(
             reason=reason,
         ) from exc
     except requests.RequestException as exc:
-        raise RegistrationError(
-            RegistrationProblem.UNREACHABLE, repr(exc), url=platform.registration_endpoint
-        ) from exc
+        raise _fetch_error(exc, platform.registration_endpoint) from exc
     except (LtiException, AssertionError) as exc:
         raise RegistrationError(RegistrationProblem.NOT_TOOL_REGISTRATION, str(exc)) from exc
     if not isinstance(result, RegistrationResult):

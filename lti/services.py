@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -12,15 +13,16 @@ import requests
 from pylti1p3.exception import LtiException, LtiServiceException
 from pylti1p3.service_connector import ServiceConnector
 
-from .http import TimeoutSession
+from .http import OutboundRefused, TimeoutSession
 from .tool import LookupToolConf
 
-# Tokens are reused until shortly before they expire, per platform and set of scopes.
+# Tokens are reused until shortly before they expire, per registration and set of scopes.
 _TOKENS: dict[str, tuple[str, float]] = {}
 _TOKENS_LOCK = threading.Lock()
 TOKEN_MARGIN = 30.0
-# Statuses worth asking again later: the platform is busy, down or timed out.
-TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+# Statuses worth asking again later: the platform is busy, down or timed out, or did not
+# accept a token (it may have restarted, or not yet read the tool's new key).
+TRANSIENT_STATUSES = frozenset({401, 408, 425, 429, 500, 502, 503, 504})
 
 
 class ServiceError(Exception):
@@ -32,8 +34,31 @@ class ServiceError(Exception):
         self.permanent = permanent
 
 
+class TokenRefused(LtiServiceException):
+    """The platform's token endpoint did not give an access token."""
+
+
 class CachingConnector(ServiceConnector):
-    """pylti1p3's connector (it signs the client assertion), with a process-wide token cache."""
+    """pylti1p3's connector (it signs the client assertion), with a process-wide token cache.
+
+    A token belongs to one registration: the cache key is the issuer, client id, token URL,
+    audience and scopes, so two registrations of one issuer never share (or leak) a token. A
+    service call answered 401 drops the token and is tried once more with a new one.
+    """
+
+    _last_token: str | None = None
+
+    def _scope_key(self, scopes: Iterable[str]) -> str:
+        reg = self._registration
+        return json.dumps(
+            [
+                reg.get_issuer(),
+                reg.get_client_id(),
+                reg.get_auth_token_url(),
+                reg.get_auth_audience(),
+                sorted(scopes),
+            ]
+        )
 
     def _get_cached_access_token(self, scope_key: str) -> str | None:
         with _TOKENS_LOCK:
@@ -47,6 +72,38 @@ class CachingConnector(ServiceConnector):
         if lifetime > 0:
             with _TOKENS_LOCK:
                 _TOKENS[scope_key] = (access_token, time.monotonic() + lifetime)
+
+    def _drop_access_token(self, scopes: Sequence[str], token: str | None) -> None:
+        key = self._scope_key(scopes)
+        with _TOKENS_LOCK:
+            # Another thread may have fetched a fresh one meanwhile: keep that.
+            if key in _TOKENS and _TOKENS[key][0] == token:
+                del _TOKENS[key]
+
+    def get_access_token(self, scopes: Sequence[str]) -> str:
+        try:
+            token = super().get_access_token(scopes)
+        except LtiServiceException as exc:
+            raise TokenRefused("The platform gave no access token.", exc.response) from exc
+        self._last_token = token
+        return token
+
+    def make_service_request(
+        self, scopes: Sequence[str], url: str, *args: Any, **kwargs: Any
+    ) -> Any:
+        try:
+            return super().make_service_request(scopes, url, *args, **kwargs)
+        except TokenRefused:
+            raise
+        except LtiServiceException as exc:
+            if exc.response.status_code != 401:
+                raise
+        self._drop_access_token(scopes, self._last_token)
+        return super().make_service_request(scopes, url, *args, **kwargs)
+
+    def close(self) -> None:
+        """Close the connections this connector opened."""
+        self._requests_session.close()
 
 
 def forget_tokens() -> None:
@@ -76,6 +133,11 @@ def service_errors() -> Iterator[None]:
         detail = _detail(exc.response)
         raise ServiceError(
             f"{exc} {detail}".strip(), status=status, permanent=status not in TRANSIENT_STATUSES
+        ) from exc
+    except OutboundRefused as exc:
+        # Transient too: the platform's address may be corrected (or its name fixed) later.
+        raise ServiceError(
+            f"the tool does not connect there: {exc}", status=None, permanent=False
         ) from exc
     except requests.RequestException as exc:
         raise ServiceError(

@@ -61,6 +61,17 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", guarded)
 
 
+@pytest.fixture(autouse=True)
+def _outbound_to_loopback() -> Iterator[None]:
+    """Let the tool fetch from the loopback platforms, also in tests that build no app."""
+    from lti import http
+
+    before = http.policy()
+    http.configure(allow_loopback=True)
+    yield
+    http.configure(allow_loopback=before.allow_loopback)
+
+
 # -- databases ----------------------------------------------------------------------------
 
 
@@ -115,6 +126,8 @@ def app_config(database_url: str, instance: Path, **extra: Any) -> dict[str, Any
         "QADAM_CONTENT_ROOT": str(CONTENT_ROOT),
         # Tests deliver the outbox themselves, when they choose to.
         "QADAM_OUTBOX_WORKER": False,
+        # The simulated platforms live on 127.0.0.1.
+        "QADAM_OUTBOUND_ALLOW_LOOPBACK": True,
         **extra,
     }
 

@@ -1,7 +1,7 @@
 """The terminology glossary (``lessons/GLOSSARY.yaml``) and the check for its banned variants.
 
-Every lesson and quiz uses one word per meaning; a banned variant found in a language's texts
-is reported as ``path:line: glossary <term>: …`` naming the preferred word.
+Every lesson, quiz and survey uses one word per meaning; a banned variant found in a
+language's texts is reported as ``path:line: glossary <term>: …`` naming the preferred word.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from pathlib import Path
 import yaml
 
 from . import schema as s
-from .loader import FAST_LOADER, KEBAB, ContentProblem, Report
+from .loader import FAST_LOADER, KEBAB, ContentProblem, Report, parse_yaml
+from .survey_schema import AgeGroup
 
 TERM_FIELDS = {"id", "meaning", "kk", "ru", "en", "banned", "bands"}
 LANGS = tuple(lang.value for lang in s.Lang)
@@ -213,6 +214,43 @@ def check_quizzes(quizzes_dir: Path, glossary: Glossary, report: Report) -> None
                 )
 
 
+def check_surveys(quizzes_dir: Path, glossary: Glossary, report: Report) -> None:
+    """Report banned variants in survey strings, with the bans of the bands of its age groups."""
+    for path in sorted((quizzes_dir / "survey").glob("*.yaml")):
+        source = path.read_text(encoding="utf-8")
+        try:
+            root, data = yaml.compose(source, Loader=FAST_LOADER), parse_yaml(source)
+        except yaml.YAMLError:
+            continue  # the survey loader reports it
+        bands = _survey_bands(data)
+        for lang, node in _texts(root):
+            bans = _unique(b for band in bands for b in glossary.bans_for(lang, band))
+            for ban, found in _scan_line(bans, node.value):
+                report.add(
+                    path,
+                    _line_in(source, node, found),
+                    f"glossary {ban.term}",
+                    _message(ban, found),
+                )
+
+
+def _survey_bands(data: object) -> list[str | None]:
+    """The lesson bands of a survey's age groups; ``[None]`` (every band) when unknown."""
+    groups = data.get("age_groups") if isinstance(data, dict) else None
+    known = {g.value for g in AgeGroup}
+    bands = {AgeGroup(g).band.value for g in groups or [] if isinstance(g, str) and g in known}
+    found: list[str | None] = [*sorted(bands)]
+    return found or [None]
+
+
+def _unique(bans: Iterator[Ban]) -> list[Ban]:
+    found: list[Ban] = []
+    for ban in bans:
+        if ban not in found:
+            found.append(ban)
+    return found
+
+
 def _texts(node: yaml.Node | None) -> Iterator[tuple[str, yaml.ScalarNode]]:
     """Every ``lang: text`` pair in a composed YAML document."""
     if isinstance(node, yaml.MappingNode):
@@ -242,4 +280,5 @@ def glossary_problems(root: Path) -> list[ContentProblem]:
         check_lessons(root / "lessons", glossary, report)
     if root.joinpath("quizzes").is_dir():
         check_quizzes(root / "quizzes", glossary, report)
+        check_surveys(root / "quizzes", glossary, report)
     return report.problems

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from . import quiz_schema as q
 from . import schema as s
-from .loader import KEBAB, ContentErrors, Report, check_plain_text, load_catalog, parse_yaml
+from .loader import KEBAB, ContentErrors, Report, load_catalog
+from .survey_loader import read_surveys
+from .yaml_fields import BOOLEAN_ID, FileReport, YamlPath, choice, localized, read_yaml
 
 QUIZ_FIELDS = {
     "id",
@@ -34,43 +34,6 @@ MIN_STUDENT_QUESTIONS = 4
 MIN_CLASS_QUESTIONS = 3
 SHORT_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 READ_ALOUD_BANDS = (s.AgeBand.PRESCHOOL, s.AgeBand.PRIMARY)
-
-Path_ = tuple[str | int, ...]
-
-
-def _node_lines(node: yaml.Node, at: Path_ = ()) -> dict[Path_, int]:
-    """The 1-based line of every value in a composed YAML document, by its path."""
-    lines: dict[Path_, int] = {at: node.start_mark.line + 1}
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            lines.update(_node_lines(value, (*at, str(key.value))))
-            lines[(*at, str(key.value))] = key.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for index, value in enumerate(node.value):
-            lines.update(_node_lines(value, (*at, index)))
-    return lines
-
-
-class _QuizReport:
-    """Problems of one quiz file, each at the line of the field it names.
-
-    The file is parsed for line numbers only when it has a problem.
-    """
-
-    def __init__(self, report: Report, path: Path, text: str) -> None:
-        self.report, self.path, self.text = report, path, text
-        self._lines: dict[Path_, int] | None = None
-
-    def line(self, at: Path_) -> int:
-        if self._lines is None:
-            node = yaml.compose(self.text)
-            self._lines = _node_lines(node) if node is not None else {}
-        while at and at not in self._lines:
-            at = at[:-1]
-        return self._lines.get(at, 1)
-
-    def add(self, at: Path_, name: str, message: str) -> None:
-        self.report.add(self.path, self.line(at), name, message)
 
 
 def load_quizzes(quizzes_dir: Path) -> dict[str, q.Quiz]:
@@ -98,18 +61,11 @@ def read_quizzes(quizzes_dir: Path, report: Report) -> dict[str, q.Quiz]:
 
 
 def _load_quiz(path: Path, report: Report) -> q.Quiz | None:
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = parse_yaml(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        report.add(path, (mark.line + 1) if mark else 1, "yaml", str(exc).splitlines()[0])
+    read = read_yaml(path, report, "quiz")
+    if read is None:
         return None
-    if not isinstance(data, dict):
-        report.add(path, 1, "quiz", "must be a mapping of fields")
-        return None
+    data, r = read
     count = len(report.problems)
-    r = _QuizReport(report, path, text)
     for unknown in sorted(set(data) - QUIZ_FIELDS):
         r.add((unknown,), unknown, "unknown field")
     quiz_id = data.get("id")
@@ -120,9 +76,9 @@ def _load_quiz(path: Path, report: Report) -> q.Quiz | None:
     band = data.get("band")
     if band not in set(s.AgeBand):
         r.add(("band",), "band", "required; one of " + ", ".join(s.AgeBand))
-    audience = _choice(r, data, "audience", q.QuizAudience, q.QuizAudience.STUDENT)
-    layout = _choice(r, data, "layout", q.QuizLayout, q.QuizLayout.ONE_PER_SCREEN)
-    counts = _choice(r, data, "counts", q.AttemptPolicy, q.AttemptPolicy.FIRST)
+    audience = choice(r, data, "audience", q.QuizAudience, q.QuizAudience.STUDENT)
+    layout = choice(r, data, "layout", q.QuizLayout, q.QuizLayout.ONE_PER_SCREEN)
+    counts = choice(r, data, "counts", q.AttemptPolicy, q.AttemptPolicy.FIRST)
     attempts = data.get("attempts", 0)
     if not isinstance(attempts, int) or isinstance(attempts, bool) or attempts < 0:
         r.add(("attempts",), "attempts", "a whole number of attempts; 0 means no limit")
@@ -130,8 +86,8 @@ def _load_quiz(path: Path, report: Report) -> q.Quiz | None:
     read_aloud = data.get("read_aloud", band in READ_ALOUD_BANDS)
     if not isinstance(read_aloud, bool):
         r.add(("read_aloud",), "read_aloud", "true or false")
-    title = _localized(r, data.get("title"), ("title",), "title", required=True)
-    intro = _localized(r, data.get("intro"), ("intro",), "intro", required=False)
+    title = localized(r, data.get("title"), ("title",), "title", required=True)
+    intro = localized(r, data.get("intro"), ("intro",), "intro", required=False)
     questions = _questions(r, data.get("questions"), path.parent, audience)
     if len(report.problems) > count:
         return None
@@ -150,43 +106,7 @@ def _load_quiz(path: Path, report: Report) -> q.Quiz | None:
     )
 
 
-def _choice(r: _QuizReport, data: Mapping[str, Any], name: str, enum: Any, default: Any) -> Any:
-    value = data.get(name, default.value)
-    if value not in {m.value for m in enum}:
-        r.add((name,), name, f"{value!r} is not one of " + ", ".join(m.value for m in enum))
-        return default
-    return enum(value)
-
-
-def _localized(
-    r: _QuizReport, value: Any, at: Path_, name: str, *, required: bool
-) -> dict[str, str] | None:
-    """A ``{kk, ru, en}`` map with text in every language."""
-    if value is None:
-        if required:
-            r.add(at, name, "required; a text in each language: {kk: …, ru: …, en: …}")
-        return None
-    if not isinstance(value, dict):
-        r.add(at, name, "must be a text in each language: {kk: …, ru: …, en: …}")
-        return None
-    for unknown in sorted(set(map(str, value)) - set(s.Lang)):
-        r.add(
-            (*at, unknown),
-            f"{name}.{unknown}",
-            "unknown language; use kk, ru and en (inside {…} a comma starts a new field: "
-            "write each text on its own line instead)",
-        )
-    for lang in s.Lang:
-        text = value.get(lang.value)
-        if not isinstance(text, str) or not text.strip():
-            r.add(at, name, f"missing {lang} text")
-            continue
-        for message in check_plain_text(text):
-            r.add((*at, lang.value), f"{name}.{lang}", message)
-    return {lang.value: str(value.get(lang.value, "")).strip() for lang in s.Lang}
-
-
-def _image(r: _QuizReport, value: Any, at: Path_, name: str, folder: Path) -> q.QuizImage | None:
+def _image(r: FileReport, value: Any, at: YamlPath, name: str, folder: Path) -> q.QuizImage | None:
     if value is None:
         return None
     if not isinstance(value, dict):
@@ -202,14 +122,14 @@ def _image(r: _QuizReport, value: Any, at: Path_, name: str, folder: Path) -> q.
         r.add((*at, "src"), f"{name}.src", "pictures are " + ", ".join(IMAGE_SUFFIXES))
     elif not (folder / src).is_file():
         r.add((*at, "src"), f"{name}.src", f"broken link: {src} does not exist")
-    alt = _localized(r, value.get("alt"), (*at, "alt"), f"{name}.alt", required=True)
+    alt = localized(r, value.get("alt"), (*at, "alt"), f"{name}.alt", required=True)
     if src is None or alt is None:
         return None
     return q.QuizImage(src=src, alt=alt)
 
 
 def _questions(
-    r: _QuizReport, value: Any, folder: Path, audience: q.QuizAudience
+    r: FileReport, value: Any, folder: Path, audience: q.QuizAudience
 ) -> tuple[q.Question, ...]:
     minimum = MIN_STUDENT_QUESTIONS if audience is q.QuizAudience.STUDENT else MIN_CLASS_QUESTIONS
     if not isinstance(value, list):
@@ -224,7 +144,7 @@ def _questions(
     questions: list[q.Question] = []
     seen: set[str] = set()
     for index, item in enumerate(value):
-        at: Path_ = ("questions", index)
+        at: YamlPath = ("questions", index)
         name = f"questions[{index + 1}]"
         if not isinstance(item, dict):
             r.add(at, name, "a question is a mapping with id, type, prompt, …")
@@ -244,7 +164,7 @@ def _questions(
 
 
 def _question(
-    r: _QuizReport, item: dict[str, Any], at: Path_, name: str, folder: Path
+    r: FileReport, item: dict[str, Any], at: YamlPath, name: str, folder: Path
 ) -> q.Question | None:
     for unknown in sorted(set(item) - QUESTION_FIELDS):
         r.add((*at, unknown), f"{name}: {unknown}", "unknown field")
@@ -253,9 +173,9 @@ def _question(
         r.add((*at, "type"), f"{name}: type", "required; one of " + ", ".join(q.QuestionType))
         return None
     kind = q.QuestionType(kind)
-    prompt = _localized(r, item.get("prompt"), (*at, "prompt"), f"{name}: prompt", required=True)
+    prompt = localized(r, item.get("prompt"), (*at, "prompt"), f"{name}: prompt", required=True)
     image = _image(r, item.get("image"), (*at, "image"), f"{name}: image", folder)
-    explanation = _localized(
+    explanation = localized(
         r, item.get("explanation"), (*at, "explanation"), f"{name}: explanation", required=False
     )
     if kind is q.QuestionType.TRUE_FALSE:
@@ -276,7 +196,7 @@ def _question(
 
 
 def _true_false(
-    r: _QuizReport, item: dict[str, Any], at: Path_, name: str
+    r: FileReport, item: dict[str, Any], at: YamlPath, name: str
 ) -> tuple[tuple[q.Option, ...], frozenset[str] | None]:
     if "options" in item:
         r.add((*at, "options"), f"{name}: options", "a true-false question has no options")
@@ -289,9 +209,9 @@ def _true_false(
 
 
 def _options(
-    r: _QuizReport,
+    r: FileReport,
     item: dict[str, Any],
-    at: Path_,
+    at: YamlPath,
     name: str,
     kind: q.QuestionType,
     folder: Path,
@@ -313,7 +233,7 @@ def _options(
         return (), None
     options: list[q.Option] = []
     for index, option in enumerate(raw):
-        o_at: Path_ = (*at, "options", index)
+        o_at: YamlPath = (*at, "options", index)
         o_name = f"{name}: options[{index + 1}]"
         if not isinstance(option, dict):
             r.add(o_at, o_name, "an option is {id: a, text: {kk: …, ru: …, en: …}}")
@@ -322,7 +242,7 @@ def _options(
             r.add((*o_at, unknown), f"{o_name}.{unknown}", "unknown field")
         option_id = option.get("id")
         if isinstance(option_id, bool):
-            r.add((*o_at, "id"), o_name, "YAML reads yes/no/on/off as true/false; quote the id")
+            r.add((*o_at, "id"), o_name, BOOLEAN_ID)
             continue
         if not isinstance(option_id, str) or not SHORT_ID.match(option_id):
             r.add((*o_at, "id"), o_name, "id required; a short name such as a, b or tell-adult")
@@ -330,8 +250,8 @@ def _options(
         o_name = f"{name}: option {option_id}"
         if any(o.id == option_id for o in options):
             r.add((*o_at, "id"), o_name, "the same id as an earlier option")
-        text = _localized(r, option.get("text"), (*o_at, "text"), f"{o_name}.text", required=True)
-        feedback = _localized(
+        text = localized(r, option.get("text"), (*o_at, "text"), f"{o_name}.text", required=True)
+        feedback = localized(
             r,
             option.get("feedback"),
             (*o_at, "feedback"),
@@ -346,7 +266,7 @@ def _options(
     return tuple(options), _correct(r, item, at, name, kind, options)
 
 
-def _distinct_texts(r: _QuizReport, options: list[q.Option], at: Path_, name: str) -> None:
+def _distinct_texts(r: FileReport, options: list[q.Option], at: YamlPath, name: str) -> None:
     for lang in s.Lang:
         texts = [o.text[lang.value].casefold() for o in options if o.text.get(lang.value)]
         if len(set(texts)) != len(texts):
@@ -354,9 +274,9 @@ def _distinct_texts(r: _QuizReport, options: list[q.Option], at: Path_, name: st
 
 
 def _correct(
-    r: _QuizReport,
+    r: FileReport,
     item: dict[str, Any],
-    at: Path_,
+    at: YamlPath,
     name: str,
     kind: q.QuestionType,
     options: list[q.Option],
@@ -386,9 +306,11 @@ def _correct(
 
 
 def load_content(root: Path) -> s.Catalog:
-    """Load ``root/quizzes`` and ``root/lessons`` together, reporting every problem of both."""
+    """Load ``root/quizzes`` (quizzes and surveys) and ``root/lessons`` together, reporting
+    every problem of all of them."""
     report = Report(root)
     quizzes = read_quizzes(root / "quizzes", report)
+    surveys = read_surveys(root / "quizzes", report)
     broken = {p.stem for p in (root / "quizzes" / "quiz").glob("*.yaml")} - set(quizzes)
     try:
         catalog = load_catalog(root / "lessons", quizzes=quizzes, broken_quizzes=broken)
@@ -396,4 +318,4 @@ def load_content(root: Path) -> s.Catalog:
         raise ContentErrors(report.problems + exc.problems) from None
     if report.problems:
         raise ContentErrors(report.problems)
-    return catalog
+    return replace(catalog, surveys=surveys)

@@ -8,9 +8,9 @@ from pathlib import Path
 import yaml
 
 from . import schema as s
-from .loader import ContentProblem, Report
-from .quiz_loader import _node_lines
+from .loader import ContentProblem, Report, parse_yaml
 from .quiz_schema import QuestionType
+from .yaml_fields import FileReport
 
 NO_MULTIPLE_BANDS = frozenset({s.AgeBand.PRESCHOOL.value, s.AgeBand.PRIMARY.value})
 
@@ -21,18 +21,17 @@ def young_multiple_problems(quizzes_dir: Path) -> list[ContentProblem]:
     for path in sorted((quizzes_dir / "quiz").glob("*.yaml")):
         text = path.read_text(encoding="utf-8")
         try:
-            node, data = yaml.compose(text), yaml.safe_load(text)
+            data = parse_yaml(text)
         except yaml.YAMLError:
             continue  # the quiz loader reports it
-        if node is None or not isinstance(data, dict) or data.get("band") not in NO_MULTIPLE_BANDS:
+        if not isinstance(data, dict) or data.get("band") not in NO_MULTIPLE_BANDS:
             continue
-        lines = _node_lines(node)
+        r = FileReport(report, path, text)  # lines composed only for a question to report
         questions = data.get("questions")
         for index, item in enumerate(questions if isinstance(questions, list) else []):
             if isinstance(item, dict) and item.get("type") == QuestionType.MULTIPLE.value:
-                report.add(
-                    path,
-                    lines.get(("questions", index, "type"), 1),
+                r.add(
+                    ("questions", index, "type"),
                     f"question {item.get('id', index + 1)}: type",
                     f"no multiple-response questions for {data['band']}: use single, picture, "
                     "scenario or true-false",

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .quiz_schema import Quiz
+    from .survey_schema import Survey
 
 
 class AgeBand(StrEnum):
@@ -158,6 +159,7 @@ class Lesson:
 class Catalog:
     lessons: tuple[Lesson, ...]
     quizzes: Mapping[str, Quiz] = field(default_factory=dict)
+    surveys: Mapping[str, Survey] = field(default_factory=dict)
     # Built once from the lessons: pages look lessons up on every request.
     _by_id: Mapping[str, Lesson] = field(init=False, repr=False, compare=False)
     _by_quiz: Mapping[str, Lesson] = field(init=False, repr=False, compare=False)
@@ -176,6 +178,13 @@ class Catalog:
 
     def quiz(self, quiz_id: str | None) -> Quiz | None:
         return self.quizzes.get(quiz_id) if quiz_id else None
+
+    def survey(self, survey_id: str | None) -> Survey | None:
+        return self.surveys.get(survey_id) if survey_id else None
+
+    def survey_for(self, age_group: str) -> Survey | None:
+        """The instrument for ``age_group`` (such as ``grades-5-9``); each has exactly one."""
+        return next((x for x in self.surveys.values() if age_group in x.age_groups), None)
 
     def lesson_of_quiz(self, quiz_id: str) -> Lesson | None:
         return self._by_quiz.get(quiz_id)

@@ -5,7 +5,15 @@ from .lesson_delivery import LessonDelivery
 from .lti_store import LtiStoreEntry
 from .platform import Deployment, Platform
 from .quiz import LinkLineItem, OutboxMessage, QuizAnswer, QuizAttempt, ResourceLink
+from .school import School
 from .school_class import Membership, Person, SchoolClass
+from .survey import (
+    SurveyHeldResponse,
+    SurveyParticipation,
+    SurveyResponse,
+    SurveyWave,
+    SurveyWindow,
+)
 from .tool_key import ToolKey
 
 __all__ = [
@@ -21,6 +29,12 @@ __all__ = [
     "QuizAnswer",
     "QuizAttempt",
     "ResourceLink",
+    "School",
     "SchoolClass",
+    "SurveyHeldResponse",
+    "SurveyParticipation",
+    "SurveyResponse",
+    "SurveyWave",
+    "SurveyWindow",
     "ToolKey",
 ]

@@ -18,6 +18,10 @@ class CoordinatorGrant(db.Model):  # type: ignore[name-defined]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), unique=True)
+    # The school whose classes and totals the coordinator sees.
+    school_id: Mapped[int | None] = mapped_column(
+        ForeignKey("school.id", ondelete="CASCADE"), index=True
+    )
     # Designated safeguarding staff (the school psychologist, the anti-bullying team).
     safeguarding: Mapped[bool] = mapped_column(default=False)
     # Who granted it: "operator" (a command on the server) or "coordinator:<person id>".

@@ -16,7 +16,7 @@ from lti import Role
 from ..extensions import db
 from ..models import CoordinatorGrant, Membership, Person, SchoolClass
 from ..models.base import utcnow
-from . import platforms, resource_links
+from . import platforms, resource_links, schools
 
 if TYPE_CHECKING:
     from lti import Launch
@@ -88,6 +88,12 @@ class Actor:
     school_class_id: int | None
     launch_id: str
     resource_link_pk: int | None = None  # the activity launched, for its gradebook column
+    school_id: int | None = None  # the school of the class launched from
+    # A coordinator's scope: the school of their grant; None for a site administrator, who
+    # sees the whole platform.
+    coordinator_school_id: int | None = None
+    safeguarding: bool = False  # designated safeguarding staff (from the grant)
+    site_wide: bool = False  # a site administrator: a coordinator of every school of the site
 
 
 class UnknownRegistration(LookupError):
@@ -103,13 +109,19 @@ TOUCH_INTERVAL = timedelta(minutes=10)
 # reads its person with their coordinator grant, and its class with their membership of it:
 # two statements, run on the session's connection without the ORM's per-statement work.
 _PERSON = (
-    select(Person.id, CoordinatorGrant.id.label("grant_id"))
+    select(
+        Person.id,
+        CoordinatorGrant.id.label("grant_id"),
+        CoordinatorGrant.school_id.label("grant_school_id"),
+        CoordinatorGrant.safeguarding.label("grant_safeguarding"),
+    )
     .outerjoin(CoordinatorGrant, CoordinatorGrant.person_id == Person.id)
     .where(Person.platform_id == bindparam("platform_id"), Person.sub == bindparam("sub"))
 )
 _CLASS = (
     select(
         SchoolClass.id,
+        SchoolClass.school_id,
         SchoolClass.title,
         SchoolClass.label,
         SchoolClass.last_launch_at,
@@ -146,23 +158,39 @@ def _find_or_add(
     **values: object,
 ) -> Any:
     """The row ``query`` finds for ``lookup`` and ``params``; inserted with ``values`` if none."""
-    params = {**lookup, **(params or {})}
-    found = _row(query, params)
-    if found is not None:
-        return found
+    found = _row(query, {**lookup, **(params or {})})
+    return found if found is not None else _add(query, model, lookup, params, **values)
+
+
+def _add(
+    query: Any,
+    model: type[M],
+    lookup: dict[str, Any],
+    params: dict[str, Any] | None = None,
+    **values: object,
+) -> Any:
+    """Insert the row ``query`` did not find, and return what it finds now (another launch's
+    row when a concurrent launch inserted it first)."""
     try:
         with db.session.begin_nested():
             db.session.add(model(**lookup, **values))
     except IntegrityError:
         pass  # a concurrent launch created it first
-    return db.session.connection().execute(query, params).one()
+    return db.session.connection().execute(query, {**lookup, **(params or {})}).one()
 
 
-def record_launch(launch: Launch, role: ActorRole, lesson_id: str | None = None) -> Actor:
+def record_launch(
+    launch: Launch,
+    role: ActorRole,
+    lesson_id: str | None = None,
+    *,
+    school_param: str | None = None,
+) -> Actor:
     """Record the person, class, membership and activity of a launch in one transaction.
 
-    ``lesson_id`` is the lesson the activity opens, if any. A teacher holding a coordinator
-    grant acts as coordinator.
+    ``lesson_id`` is the lesson the activity opens, if any; ``school_param`` the value of the
+    custom parameter naming the class's school, if any. A teacher holding a coordinator grant
+    acts as coordinator of the grant's school.
     """
     registration = platforms.registrations().get(launch.issuer, launch.client_id)
     if registration is None:
@@ -174,13 +202,17 @@ def record_launch(launch: Launch, role: ActorRole, lesson_id: str | None = None)
     now = utcnow()
     person = _find_or_add(_PERSON, Person, {"platform_id": platform_id, "sub": launch.sub})
     person_id = person.id
-    if role is ActorRole.TEACHER and person.grant_id is not None:
+    # The grant counts for a course teacher only: a site administrator is a coordinator of
+    # every school of the site, a student never one.
+    grant = person if role is ActorRole.TEACHER and person.grant_id is not None else None
+    if grant is not None:
         role = ActorRole.COORDINATOR
+    school_id = None
     school_class_id = None
     resource_link_pk = None
     if launch.context is not None:
-        school_class_id, roster_url = _record_class(
-            platform_id, deployment_pk, person_id, role, launch.context, now
+        school_class_id, roster_url, school_id = _record_class(
+            platform_id, deployment_pk, person_id, role, launch.context, now, school_param
         )
         resource_link_pk = resource_links.record_link(
             school_class_id, roster_url, launch, lesson_id
@@ -193,6 +225,10 @@ def record_launch(launch: Launch, role: ActorRole, lesson_id: str | None = None)
         school_class_id=school_class_id,
         launch_id=launch.launch_id,
         resource_link_pk=resource_link_pk,
+        school_id=school_id,
+        coordinator_school_id=((grant.grant_school_id or school_id) if grant is not None else None),
+        safeguarding=bool(grant.grant_safeguarding) if grant is not None else False,
+        site_wide=role is ActorRole.COORDINATOR and grant is None,
     )
 
 
@@ -203,28 +239,42 @@ def _record_class(
     role: ActorRole,
     context: Any,
     now: Any,
-) -> tuple[int, str | None]:
-    """Find or add the launch's class and the person's membership; return the class's id
-    and roster URL. Writes only what changed (and the last launch every TOUCH_INTERVAL)."""
+    school_param: str | None,
+) -> tuple[int, str | None, int | None]:
+    """Find or add the launch's class and the person's membership; return the class's id,
+    roster URL and school. Writes only what changed (and the last launch every TOUCH_INTERVAL);
+    looks for a school only for a new class or one from before schools existed."""
     title, label = context.title[:255], context.label[:100]
-    found = _find_or_add(
-        _CLASS,
-        SchoolClass,
-        {"platform_id": platform_id, "context_id": context.id},
-        {"person_id": person_id},
-        deployment_id=deployment_pk,
-        title=title,
-        label=label,
-        last_launch_at=now,
-    )
+    lookup = {"platform_id": platform_id, "context_id": context.id}
+    params = {"person_id": person_id}
+    found = _row(_CLASS, {**lookup, **params})
+    changes: dict[str, Any] = {}
+    school_id = found.school_id if found is not None else None
+    if school_id is None:
+        school_id = schools.school_for_launch(platform_id, deployment_pk, school_param)
+        if found is None:
+            found = _add(
+                _CLASS,
+                SchoolClass,
+                lookup,
+                params,
+                deployment_id=deployment_pk,
+                school_id=school_id,
+                title=title,
+                label=label,
+                last_launch_at=now,
+            )
+        if found.school_id is None:  # a class from before schools existed
+            changes["school_id"] = school_id
+        school_id = found.school_id or school_id  # a concurrent launch's school wins
     school_class_id = found.id
     if (found.title, found.label) != (title, label) or (
         found.last_launch_at < now - TOUCH_INTERVAL
     ):
+        changes.update(title=title, label=label, last_launch_at=now)
+    if changes:
         db.session.execute(
-            update(SchoolClass)
-            .where(SchoolClass.id == school_class_id)
-            .values(title=title, label=label, last_launch_at=now)
+            update(SchoolClass).where(SchoolClass.id == school_class_id).values(**changes)
         )
     if found.membership_id is not None:
         membership_id, member_role, member_at = (
@@ -247,7 +297,7 @@ def _record_class(
             .where(Membership.id == membership_id)
             .values(role=role.value, last_launch_at=now)
         )
-    return school_class_id, found.roster_url
+    return school_class_id, found.roster_url, school_id
 
 
 def classes_of(person_id: int) -> list[tuple[SchoolClass, str]]:
@@ -261,39 +311,10 @@ def classes_of(person_id: int) -> list[tuple[SchoolClass, str]]:
     return [(row[0], row[1]) for row in rows]
 
 
-@dataclass(frozen=True)
-class ClassOverview:
-    school_class: SchoolClass
-    teachers: int
-    students: int
-
-
-def platform_classes(platform_id: int) -> list[ClassOverview]:
-    """Every class of a platform with how many teachers and students have launched Qadam."""
-    classes = list(
-        db.session.scalars(
-            select(SchoolClass)
-            .where(SchoolClass.platform_id == platform_id)
-            .order_by(SchoolClass.title, SchoolClass.id)
-        )
-    )
-    counts: dict[tuple[int, str], int] = {}
-    for class_id, role, n in db.session.execute(
-        select(Membership.school_class_id, Membership.role, db.func.count())
-        .join(SchoolClass, SchoolClass.id == Membership.school_class_id)
-        .where(SchoolClass.platform_id == platform_id)
-        .group_by(Membership.school_class_id, Membership.role)
-    ):
-        counts[(class_id, role)] = n
-    return [
-        ClassOverview(
-            school_class=k,
-            teachers=counts.get((k.id, ActorRole.TEACHER.value), 0),
-            students=counts.get((k.id, ActorRole.STUDENT.value), 0),
-        )
-        for k in classes
-    ]
-
-
 def class_for(actor_class_id: int | None) -> SchoolClass | None:
     return db.session.get(SchoolClass, actor_class_id) if actor_class_id else None
+
+
+def sub_of(person_id: int) -> str:
+    """The platform's opaque user id of a person (what the survey ledger keys, hashed)."""
+    return str(db.session.execute(select(Person.sub).where(Person.id == person_id)).scalar_one())

@@ -14,11 +14,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import CoordinatorGrant, Person, Platform
+from ..models import CoordinatorGrant, Person, Platform, School
 from .lti_store import DatabaseKeyValueStore
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed
@@ -41,6 +41,7 @@ class CodeRefused(Exception):
 class GrantRow:
     id: int
     issuer: str
+    school: str
     sub: str
     safeguarding: bool
     granted_by: str
@@ -57,16 +58,22 @@ def _code_key(code: str) -> str:
 
 def make_code(
     platform_id: int,
+    school_id: int,
     *,
     safeguarding: bool = False,
     granted_by: str,
     hours: int = DEFAULT_CODE_HOURS,
 ) -> str:
-    """A new one-time code for the platform, shown once (only its hash is stored)."""
+    """A new one-time code for a school of the platform, shown once (only its hash is kept)."""
     raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     DatabaseKeyValueStore().set(
         _code_key(raw),
-        {"platform": platform_id, "safeguarding": safeguarding, "by": granted_by},
+        {
+            "platform": platform_id,
+            "school": school_id,
+            "safeguarding": safeguarding,
+            "by": granted_by,
+        },
         hours * 3600,
     )
     return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
@@ -86,20 +93,31 @@ def redeem_code(code: str, person_id: int, platform_id: int) -> CoordinatorGrant
             store.set(_code_key(normalized), found, FAILURE_WINDOW)
         store.set(failures_key, failures + 1, FAILURE_WINDOW)
         raise CodeRefused("unknown")
-    return _grant(person_id, bool(found.get("safeguarding")), str(found.get("by") or ""))
+    return _grant(
+        person_id,
+        int(found["school"]),
+        bool(found.get("safeguarding")),
+        str(found.get("by") or ""),
+    )
 
 
-def _grant(person_id: int, safeguarding: bool, granted_by: str) -> CoordinatorGrant:
+def _grant(person_id: int, school_id: int, safeguarding: bool, granted_by: str) -> CoordinatorGrant:
+    """Grant (or move) a person's coordinator rights to ``school_id``."""
     grant = db.session.scalar(
         select(CoordinatorGrant).where(CoordinatorGrant.person_id == person_id)
     )
     if grant is None:
         grant = CoordinatorGrant(
-            person_id=person_id, safeguarding=safeguarding, granted_by=granted_by[:60]
+            person_id=person_id,
+            school_id=school_id,
+            safeguarding=safeguarding,
+            granted_by=granted_by[:60],
         )
         db.session.add(grant)
     else:
-        grant.safeguarding = grant.safeguarding or safeguarding
+        grant.school_id = school_id
+        grant.safeguarding = safeguarding
+        grant.granted_by = granted_by[:60]
     try:
         db.session.commit()
     except IntegrityError:  # granted a moment ago in another tab
@@ -110,8 +128,10 @@ def _grant(person_id: int, safeguarding: bool, granted_by: str) -> CoordinatorGr
     return grant
 
 
-def grant_for(platform_id: int, sub: str, *, safeguarding: bool, granted_by: str) -> None:
-    """Grant coordinator rights to the platform's user ``sub`` directly (operator, demo)."""
+def grant_for(
+    platform_id: int, school_id: int, sub: str, *, safeguarding: bool, granted_by: str
+) -> None:
+    """Grant coordinator rights for a school to the platform's user ``sub`` (operator, demo)."""
     person = db.session.scalar(
         select(Person).where(Person.platform_id == platform_id, Person.sub == sub)
     )
@@ -119,7 +139,7 @@ def grant_for(platform_id: int, sub: str, *, safeguarding: bool, granted_by: str
         person = Person(platform_id=platform_id, sub=sub)
         db.session.add(person)
         db.session.flush()
-    _grant(person.id, safeguarding, granted_by)
+    _grant(person.id, school_id, safeguarding, granted_by)
 
 
 def is_granted(person_id: int) -> bool:
@@ -136,6 +156,7 @@ def grants() -> list[GrantRow]:
         select(
             CoordinatorGrant.id,
             Platform.issuer,
+            func.coalesce(School.name, ""),
             Person.sub,
             CoordinatorGrant.safeguarding,
             CoordinatorGrant.granted_by,
@@ -143,6 +164,7 @@ def grants() -> list[GrantRow]:
         )
         .join(Person, Person.id == CoordinatorGrant.person_id)
         .join(Platform, Platform.id == Person.platform_id)
+        .outerjoin(School, School.id == CoordinatorGrant.school_id)
         .order_by(CoordinatorGrant.id)
     ).all()
     return [GrantRow(*row) for row in rows]

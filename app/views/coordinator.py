@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from ..auth import change_role, require_role
-from ..forms import CoordinatorCodeForm, NewCoordinatorCodeForm
-from ..services import actors, coordinators
+from ..auth import become_coordinator, require_role
+from ..forms import CoordinatorCodeForm, NewCoordinatorCodeForm, SchoolNameForm
+from ..problems import PlainProblem
+from ..services import coordinators, schools
 from ..services.actors import ActorRole
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
@@ -24,7 +27,9 @@ def enter_code() -> ResponseReturnValue:
             error = _("Enter the code exactly as you were given it (12 letters and digits).")
         else:
             try:
-                coordinators.redeem_code(form.code.data, g.actor.person_id, g.actor.platform_id)
+                grant = coordinators.redeem_code(
+                    form.code.data, g.actor.person_id, g.actor.platform_id
+                )
             except coordinators.CodeRefused as refused:
                 error = (
                     _("Too many wrong codes. Wait an hour, then try again.")
@@ -35,29 +40,72 @@ def enter_code() -> ResponseReturnValue:
                     )
                 )
             else:
-                change_role(ActorRole.COORDINATOR)
+                become_coordinator(grant.school_id or 0, safeguarding=grant.safeguarding)
                 return redirect(url_for("home.coordinator"), code=303)
     return render_template("home/coordinator_code.html", form=form, error=error), (
         400 if error else 200
     )
 
 
+def coordinator_school() -> int | None:
+    """The school the coordinator acts for: their grant's, or (a site administrator) the
+    school of the class they launched from."""
+    actor = g.actor
+    return actor.school_id if actor.site_wide else actor.coordinator_school_id
+
+
 @bp.post("/codes")
 @require_role(ActorRole.COORDINATOR)
 def new_code() -> ResponseReturnValue:
     form = NewCoordinatorCodeForm()
-    if not form.validate_on_submit():
-        return redirect(url_for("home.coordinator"), code=303)
+    school_id = coordinator_school()
+    if not form.validate_on_submit() or school_id is None:
+        raise PlainProblem(
+            400,
+            _("Open Qadam from a course of your school to make a code for a colleague there."),
+        )
     code = coordinators.make_code(
         g.actor.platform_id,
+        school_id,
         safeguarding=bool(form.safeguarding.data),
         granted_by=f"coordinator:{g.actor.person_id}",
     )
     return render_template(
         "home/coordinator.html",
-        school_class=actors.class_for(g.actor.school_class_id),
-        overview=actors.platform_classes(g.actor.platform_id),
-        code_form=NewCoordinatorCodeForm(formdata=None),
+        **coordinator_page(),
         new_code=code,
         code_hours=coordinators.DEFAULT_CODE_HOURS,
     )
+
+
+@bp.post("/school-name")
+@require_role(ActorRole.COORDINATOR)
+def rename_school() -> ResponseReturnValue:
+    form = SchoolNameForm()
+    school_id = coordinator_school()
+    if not form.validate_on_submit() or school_id is None:
+        raise PlainProblem(400, _("Give the school a name of at most 255 characters."))
+    schools.rename(school_id, form.name.data)
+    return redirect(url_for("home.coordinator"), code=303)
+
+
+def coordinator_page() -> dict[str, Any]:
+    """What the coordinator page shows: the school's classes (a site administrator: every
+    class of the site, by school)."""
+    actor = g.actor
+    school_id = coordinator_school()
+    school = schools.school(school_id)
+    return {
+        "school": school,
+        "site_wide": actor.site_wide,
+        "overview": (
+            schools.classes_overview(platform_id=actor.platform_id)
+            if actor.site_wide
+            else schools.classes_overview(school_id=school_id)
+            if school_id is not None
+            else []
+        ),
+        "all_schools": schools.list_schools(actor.platform_id) if actor.site_wide else [],
+        "code_form": NewCoordinatorCodeForm(formdata=None),
+        "name_form": SchoolNameForm(formdata=None, name=school.name if school else ""),
+    }

@@ -23,12 +23,13 @@ from lti import LineItemSpec, ResourceLinkItem
 
 from ..auth import require_role
 from ..content_catalog import catalog
-from ..forms import AddToCourseForm, ClassBandForm, LanguageForm, NewCoordinatorCodeForm
+from ..forms import AddToCourseForm, ClassBandForm, LanguageForm
 from ..lesson_labels import BAND_NAMES
 from ..lti_tool import storage, tool_conf, tool_url
 from ..models.base import utc_today
-from ..services import actors, lessons, quiz_results
+from ..services import actors, lessons, quiz_results, surveys
 from ..services.actors import ActorRole
+from .coordinator import coordinator_page
 from .lesson_filters import labels, read_filters
 
 bp = Blueprint("home", __name__)
@@ -112,18 +113,16 @@ def student() -> ResponseReturnValue:
     class_id = g.actor.school_class_id
     title, given_ids = lessons.student_home(class_id) if class_id else (None, [])
     given = [lesson for lesson in map(catalog().get, given_ids) if lesson is not None]
-    return render_template("home/student.html", class_title=title, given=given)
+    open_surveys = surveys.open_for_students(catalog(), class_id) if class_id else []
+    return render_template(
+        "home/student.html", class_title=title, given=given, open_surveys=open_surveys
+    )
 
 
 @bp.get("/coordinator")
 @require_role(ActorRole.COORDINATOR)
 def coordinator() -> ResponseReturnValue:
-    return render_template(
-        "home/coordinator.html",
-        school_class=actors.class_for(g.actor.school_class_id),
-        overview=actors.platform_classes(g.actor.platform_id),
-        code_form=NewCoordinatorCodeForm(),
-    )
+    return render_template("home/coordinator.html", **coordinator_page())
 
 
 @bp.route("/add-to-course", methods=["GET", "POST"])

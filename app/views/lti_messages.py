@@ -119,6 +119,11 @@ def registration_problem_message(error: RegistrationError) -> str:
         RegistrationProblem.BAD_CONFIGURATION_URL: lambda: _(
             "The platform's configuration address must be a plain http:// or https:// address."
         ),
+        RegistrationProblem.ADDRESS_NOT_ALLOWED: lambda: _(
+            "Qadam does not connect to %(url)s: it is, or leads to, a private or local network "
+            "address. Register from the Moodle site's public address.",
+            url=p.get("url", ""),
+        ),
         RegistrationProblem.UNREACHABLE: lambda: _(
             "Qadam could not reach the platform at %(url)s. Check that the Qadam server can "
             "connect to the Moodle site.",

@@ -116,7 +116,12 @@ def launch() -> ResponseReturnValue:
     lesson_id = validated.custom.get(LESSON_PARAM, "")
     lesson = catalog().get(lesson_id) if lesson_id else None
     try:
-        actor = actors.record_launch(validated, role, lesson.id if lesson else None)
+        actor = actors.record_launch(
+            validated,
+            role,
+            lesson.id if lesson else None,
+            school_param=validated.custom.get(current_app.config["QADAM_SCHOOL_PARAM"]),
+        )
     except actors.UnknownRegistration as exc:
         # The platform or deployment was removed while the launch was under way.
         raise LaunchError(LaunchProblem.UNKNOWN_DEPLOYMENT, str(exc), locale=locale) from exc

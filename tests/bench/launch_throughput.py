@@ -322,6 +322,7 @@ def server_env(prepared: Prepared, content: Path, log_path: Path) -> dict[str, s
     return {
         "QADAM_DATABASE_URL": prepared.url,
         "QADAM_SECRET_KEY": "bench-secret-shared-by-the-workers",
+        "QADAM_OUTBOUND_ALLOW_LOOPBACK": "1",  # the simulated platform is on 127.0.0.1
         "QADAM_BASE_URL": prepared.base_url,
         "QADAM_CONTENT_ROOT": str(content),
         # The app logs every launch; keep that cost, but in a file rather than the table.

@@ -206,6 +206,7 @@ def bench_setup(db_url: str | None, use_postgres: bool, workdir: Path) -> Iterat
         env = {
             "QADAM_DATABASE_URL": prepared.url,
             "QADAM_SECRET_KEY": "bench-secret-shared-by-the-workers",
+            "QADAM_OUTBOUND_ALLOW_LOOPBACK": "1",  # the simulated platform is on 127.0.0.1
             "QADAM_CONTENT_ROOT": str(content),
             "QADAM_OUTBOX_WORKER": "0",  # scores wait in the outbox; delivery is not measured
             "GUNICORN_CMD_ARGS": f"--capture-output --error-logfile {workdir / 'gunicorn.log'}",

@@ -206,7 +206,7 @@ def test_listen_shows_only_with_a_voice_for_the_language(
     teacher.locator("#quiz-teacher").click()
     frame = teacher.frame(name="qadam-frame")
     assert frame is not None
-    frame.wait_for_url(f"{base}/lessons/{LESSON}/")
+    frame.wait_for_url(at(f"{base}/lessons/{LESSON}/"))
     teacher.goto(f"{base}/quizzes/preschool-emergency-help/check")
     first = teacher.locator("section.class-check").first
     listen, note = first.locator("button.listen"), first.locator("[data-no-voice]")

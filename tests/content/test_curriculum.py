@@ -21,6 +21,7 @@ from app.content.schema import (
     Lesson,
     LessonFormat,
 )
+from app.content.survey_schema import AgeGroup, ReportedAs, Respondent
 from app.services.content_checks import blind_problems
 from app.services.lessons import ROUNDS, year_plan
 
@@ -255,3 +256,87 @@ def test_no_graded_quiz_can_be_passed_blind(catalog: Catalog) -> None:
 def test_lessons_and_quizzes_use_the_glossary_terms() -> None:
     problems = glossary_problems(ROOT)
     assert not problems, "\n".join(map(str, problems))
+
+
+# -- survey instruments (quizzes/survey/) ---------------------------------------------------------
+
+OLDER_GROUPS = (AgeGroup.GRADES_5_9, AgeGroup.GRADES_10_11, AgeGroup.TVET)
+OLDER_INDICATORS = (
+    "bullied-2m-v1",
+    "bullied-others-2m-v1",
+    "cyber-bullied-2m-v1",
+    "any-form-2m-v1",
+    "witnessed-2m-v1",
+    "defended-2m-v1",
+    "told-anyone-v1",
+    "feels-unsafe-2m-v1",
+)
+
+
+def test_every_age_group_has_its_survey(catalog: Catalog) -> None:
+    for group in AgeGroup:
+        assert catalog.survey_for(group) is not None, group
+    preschool = catalog.survey_for(AgeGroup.PRESCHOOL)
+    assert preschool is not None
+    assert preschool.respondent is Respondent.TEACHER
+    assert {i.reported_as for i in preschool.indicators} == {ReportedAs.OBSERVATION}
+
+
+def test_young_children_hear_the_survey_and_are_never_counted_as_a_rate(catalog: Catalog) -> None:
+    first = catalog.survey_for(AgeGroup.GRADES_1_2)
+    assert first is not None
+    assert first.read_aloud
+    assert {i.reported_as for i in first.indicators} == {ReportedAs.CLIMATE}
+    assert [o.icon for o in first.scales["faces3"].options] == [
+        "face-no",
+        "face-sometimes",
+        "face-yes",
+    ]
+    third = catalog.survey_for(AgeGroup.GRADES_3_4)
+    assert third is not None
+    assert third.read_aloud
+    assert [o.id for o in third.scales["frequency3"].options] == ["never", "once-or-twice", "often"]
+
+
+@pytest.mark.parametrize("group", OLDER_GROUPS)
+def test_older_surveys_use_the_standard_cut_off(catalog: Catalog, group: AgeGroup) -> None:
+    survey = catalog.survey_for(group)
+    assert survey is not None
+    assert survey.definition is not None
+    assert [o.id for o in survey.scales["frequency5"].options] == [
+        "not-at-all",
+        "once-or-twice",
+        "two-three-a-month",
+        "about-weekly",
+        "several-a-week",
+    ]
+    codes = {i.code: i for i in survey.indicators}
+    for code in OLDER_INDICATORS:
+        assert code in codes, f"{survey.id}: no {code}"
+    for indicator in survey.indicators:
+        if indicator.scale == "frequency5":
+            assert indicator.threshold == "two-three-a-month", indicator.code
+            assert indicator.qualifying_values == (2, 3, 4)
+
+
+def test_older_surveys_for_each_group_agree_on_their_indicators(catalog: Catalog) -> None:
+    """Aggregates across grades 5-11 and colleges compare like with like: the same codes on
+    the same items, scales and thresholds."""
+    shapes = set()
+    for group in OLDER_GROUPS:
+        survey = catalog.survey_for(group)
+        assert survey is not None
+        shapes.add(
+            tuple((i.code, i.items, i.rule, i.scale, i.threshold) for i in survey.indicators)
+        )
+    assert len(shapes) == 1
+
+
+def test_surveys_never_promise_secrecy(catalog: Catalog) -> None:
+    for survey in catalog.surveys.values():
+        texts = [survey.title, survey.intro, survey.definition or {}]
+        texts += [s.title for s in survey.sections] + [i.text for i in survey.items]
+        texts += [o.text for scale in survey.scales.values() for o in scale.options]
+        for text in texts:
+            for lang, pattern in SECRECY.items():
+                assert not pattern.search(text.get(lang, "")), survey.id

@@ -15,7 +15,9 @@ from app.lti_tool import tool_conf
 from app.models import LinkLineItem, OutboxMessage
 from app.models.base import utcnow
 from app.services import delivery
+from tests.conftest import TOOL_BASE
 from tests.support.platform_services import Member
+from tests.support.platform_simulator import PlatformSimulator
 from tests.support.quiz_flow import (
     LESSON,
     PERFECT,
@@ -157,17 +159,82 @@ def test_a_malformed_message_is_set_aside_and_the_others_still_go(
         assert dead.last_error == "KeyError: 'user_id'"
 
 
-def test_a_token_signed_with_an_unknown_key_is_refused_and_set_aside(
+def test_a_token_signed_with_an_unknown_key_is_retried_later_not_set_aside(
     setup: tuple[Any, Any],
 ) -> None:
     app, simulator = setup
     simulator.services.tool_jwks = lambda: {"keys": []}
     take_quiz(app, simulator, "student-7", PERFECT)
-    assert drain(app).dead == 1
+    report = drain(app)
+    assert (report.delivered, report.retrying, report.dead) == (0, 1, 0)
     with app.app_context():
         message = db.session.scalars(select(OutboxMessage)).one()
+        assert message.status == "pending"
+        assert message.next_try_at > utcnow() + timedelta(seconds=20)
         assert "access token" in message.last_error
         assert "401" in message.last_error
+
+
+def test_a_revoked_token_is_dropped_and_fetched_again(setup: tuple[Any, Any]) -> None:
+    app, simulator = setup
+    services = simulator.services
+    take_quiz(app, simulator, "student-7", PERFECT, ags="lineitem")
+    assert drain(app).delivered == 1
+    assert services.token_requests == 1
+    services.revoke_tokens()
+    take_quiz(app, simulator, "student-8", PERFECT, ags="lineitem")
+    report = drain(app)
+    assert (report.delivered, report.retrying, report.dead) == (1, 0, 0)
+    assert services.unauthorized_answers == 1, "one 401, then the new token works"
+    assert services.token_requests == 2
+    assert services.scores_for("student-8")
+
+
+def test_a_platform_that_keeps_answering_401_is_retried_with_back_off(
+    setup: tuple[Any, Any],
+) -> None:
+    app, simulator = setup
+    services = simulator.services
+    take_quiz(app, simulator, "student-7", PERFECT, ags="lineitem")
+    services.unauthorized_next = 1000
+    report = drain(app)
+    assert (report.delivered, report.retrying, report.dead) == (0, 1, 0)
+    assert services.unauthorized_answers == 2, "tried once more with a new token, not again"
+    assert services.token_requests == 2
+    with app.app_context():
+        message = db.session.scalars(select(OutboxMessage)).one()
+        assert (message.status, message.tries) == ("pending", 1)
+        assert message.next_try_at > utcnow() + timedelta(seconds=20)
+        assert "401" in message.last_error
+    services.unauthorized_next = 0
+    assert drain(app, later=timedelta(minutes=1)).delivered == 1
+    assert len(services.scores_for("student-7")) == 1
+
+
+def test_two_registrations_of_one_issuer_each_use_their_own_token(
+    setup: tuple[Any, Any],
+) -> None:
+    app, first = setup
+    second = PlatformSimulator(
+        first.httpserver,
+        client_id="second-client",
+        deployment_id="7",
+        tool_base=TOOL_BASE,
+        tool_jwks=first.services.tool_jwks,
+    )
+    assert second.issuer == first.issuer
+    assert second.token_url != first.token_url
+    with app.app_context():
+        second.register()
+    take_quiz(app, first, "student-7", PERFECT, ags="lineitem")
+    take_quiz(app, second, "student-9", PERFECT, ags="lineitem")
+    report = drain(app)
+    assert (report.delivered, report.retrying, report.dead) == (2, 0, 0)
+    assert first.services.scores_for("student-7")
+    assert second.services.scores_for("student-9")
+    assert (first.services.token_requests, second.services.token_requests) == (1, 1)
+    assert first.services.unauthorized_answers == second.services.unauthorized_answers == 0
+    assert not first.services.tokens.keys() & second.services.tokens.keys()
 
 
 def test_the_teacher_sees_the_roster_and_the_gradebook_state(setup: tuple[Any, Any]) -> None:
@@ -188,6 +255,10 @@ def test_the_teacher_sees_the_roster_and_the_gradebook_state(setup: tuple[Any, A
     assert "Dana Nurlanqyzy</td><td>finished" in html
     assert "<td>sent</td>" in html
     assert "Aigerim" not in html, "teachers are not listed as students"
+    services.revoke_tokens()
+    app.extensions.pop("qadam_rosters", None)
+    html = teacher.get(f"/quizzes/{QUIZ}/results").get_data(as_text=True)
+    assert "Arman Bekov</td><td>not started" in html, "a revoked token is replaced"
     services.down = True
     app.extensions.pop("qadam_rosters", None)
     html = teacher.get(f"/quizzes/{QUIZ}/results").get_data(as_text=True)

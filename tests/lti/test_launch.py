@@ -64,13 +64,13 @@ def test_launch_without_a_usable_role_is_refused_in_plain_words(client: Any, pla
 def test_launch_records_class_and_opaque_person_only(app: Any, client: Any, platform: Any) -> None:
     platform.launch(client, "instructor", sub="3")
     platform.launch(client, "learner", sub="5")
-    app.app_context().push()
-    school_class = db.session.query(SchoolClass).one()
-    assert school_class.context_id == "2"
-    assert school_class.title == "Personal safety, grade 7"
-    people = {p.sub for p in db.session.query(Person)}
-    assert people == {"3", "5"}
-    roles = sorted(m.role for m in db.session.query(Membership))
+    with app.app_context():
+        school_class = db.session.query(SchoolClass).one()
+        assert school_class.context_id == "2"
+        assert school_class.title == "Personal safety, grade 7"
+        people = {p.sub for p in db.session.query(Person)}
+        assert people == {"3", "5"}
+        roles = sorted(m.role for m in db.session.query(Membership))
     assert roles == ["student", "teacher"]
 
 
@@ -78,8 +78,8 @@ def test_stored_launch_has_no_names_or_email(app: Any, client: Any, platform: An
     from app.models import LtiStoreEntry
 
     platform.launch(client, "instructor")
-    app.app_context().push()
-    stored = [e.value for e in db.session.query(LtiStoreEntry) if isinstance(e.value, dict)]
+    with app.app_context():
+        stored = [e.value for e in db.session.query(LtiStoreEntry) if isinstance(e.value, dict)]
     launches = [v for v in stored if "sub" in v]
     assert launches, "the launch data is kept server-side"
     for body in launches:

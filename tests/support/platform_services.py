@@ -48,11 +48,16 @@ class PlatformServices:
     line_items: dict[int, dict[str, Any]] = field(default_factory=dict)
     scores: list[dict[str, Any]] = field(default_factory=list)
     roster: list[Member] = field(default_factory=list)
-    # Switches: answer every call with 503 (down), or every score with this 4xx.
+    # Switches: answer every call with 503 (down), or every score with this 4xx, or the next
+    # N service calls (not the token endpoint) with 401 as if their token had been revoked.
     down: bool = False
     reject_scores: int | None = None
     # Seconds every call takes: a slow platform.
     slow: float = 0.0
+    unauthorized_next: int = 0
+    unauthorized_answers: int = 0
+    # The roster's "next page" link, to test where the tool follows it.
+    roster_next: str | None = None
 
     def __post_init__(self) -> None:
         self.httpserver.expect_request(
@@ -88,6 +93,11 @@ class PlatformServices:
     def memberships_url(self) -> str:
         return self.url(f"/mod/lti/services.php/CourseSection/{self.course}/bindings/1/memberships")
 
+    def revoke_tokens(self) -> None:
+        """Forget every token issued so far: calls with them get 401."""
+        with self.lock:
+            self.tokens.clear()
+
     def scores_for(self, user_id: str) -> list[dict[str, Any]]:
         with self.lock:
             return [s for s in self.scores if s["userId"] == user_id]
@@ -103,7 +113,11 @@ class PlatformServices:
         if path == "/mod/lti/token.php" and request.method == "POST":
             return self._token(request)
         granted = self._granted(request)
-        if granted is None:
+        with self.lock:
+            refuse = granted is None or self.unauthorized_next > 0
+            self.unauthorized_next = max(0, self.unauthorized_next - 1)
+            self.unauthorized_answers += int(refuse)
+        if refuse or granted is None:
             return _json({"error": "invalid token"}, 401)
         services = f"/mod/lti/services.php/{self.course}"
         if path == services + "/lineitems":
@@ -192,11 +206,14 @@ class PlatformServices:
             }
             for m in self.roster
         ]
-        return _json(
+        response = _json(
             {"id": self.memberships_url, "context": {"id": self.course}, "members": members},
             200,
             "application/vnd.ims.lti-nrps.v2.membershipcontainer+json",
         )
+        if self.roster_next:
+            response.headers["Link"] = f'<{self.roster_next}>; rel="next"'
+        return response
 
 
 def _json(body: Any, status: int, content_type: str = "application/json") -> Response:

@@ -50,7 +50,13 @@ class GunicornServer:
     ) -> None:
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "QADAM_BASE_URL": self.base_url, **env}
+        self.env = {
+            **os.environ,
+            "QADAM_BASE_URL": self.base_url,
+            # The simulated platforms live on 127.0.0.1.
+            "QADAM_OUTBOUND_ALLOW_LOOPBACK": "1",
+            **env,
+        }
         self.args = [
             sys.executable,
             "-m",
@@ -71,16 +77,26 @@ class GunicornServer:
             str(ROOT),
             app_spec,
         ]
+        self.workers = workers
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> GunicornServer:
         self.process = subprocess.Popen(self.args, env=self.env, cwd=ROOT)
         try:
             wait_until_up(self.base_url + "/healthz")
+            self._wait_for_workers()
         except RuntimeError:
             self.stop()
             raise
         return self
+
+    def _wait_for_workers(self, timeout: float = 30.0) -> None:
+        """Every worker forked: a preloaded worker answers at once, before the next is forked."""
+        deadline = time.monotonic() + timeout
+        while len(self.worker_pids()) < self.workers:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn at {self.base_url} did not start its workers")
+            time.sleep(0.05)
 
     def worker_pids(self) -> list[int]:
         assert self.process is not None

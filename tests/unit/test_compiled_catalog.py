@@ -86,11 +86,22 @@ def test_the_second_start_loads_the_compiled_catalog(
     assert len(parses) == 1  # not parsed again
     assert second == first
     assert second.get(first.lessons[0].id) == first.lessons[0]
+    assert second.surveys, "the survey instruments are part of the compiled catalog"
+    assert second.surveys == first.surveys
+    assert second.survey_for("grades-5-9") == first.survey_for("grades-5-9")
 
 
 @pytest.mark.parametrize(
     "change",
-    ["edit a lesson text", "edit a quiz", "add a file", "remove a file", "rename a file"],
+    [
+        "edit a lesson text",
+        "edit a quiz",
+        "edit a survey instrument",
+        "edit the glossary",
+        "add a file",
+        "remove a file",
+        "rename a file",
+    ],
 )
 def test_any_content_change_rebuilds_it(
     content: Path, tmp_path: Path, parses: list[Path], change: str
@@ -101,12 +112,18 @@ def test_any_content_change_rebuilds_it(
     spare.write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
     before = served(make(content, instance))
     quiz = content / "quizzes/quiz/emergency-quiz.yaml"
+    survey = content / "quizzes/survey/fixture-grades-5-11.yaml"
     if change == "edit a lesson text":
         en = lesson / "en.md"
         title = before.lessons[0].text("en").title
         en.write_text(en.read_text().replace(title, title + " (revised)", 1))
     elif change == "edit a quiz":
         quiz.write_text(quiz.read_text() + "\n# a comment changes the bytes, not the quiz\n")
+    elif change == "edit a survey instrument":
+        survey.write_text(survey.read_text().replace("en: Class survey (test)", "en: Revised", 1))
+    elif change == "edit the glossary":
+        glossary = content / "lessons/GLOSSARY.yaml"
+        glossary.write_text(glossary.read_text() + "\n# a comment changes the bytes\n")
     elif change == "add a file":
         (lesson / "media" / "new.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
     elif change == "remove a file":
@@ -118,6 +135,8 @@ def test_any_content_change_rebuilds_it(
     assert len(parses) == 2, "the changed content was not parsed again"
     if change == "edit a lesson text":
         assert after.lessons[0].text("en").title.endswith("(revised)")
+    if change == "edit a survey instrument":
+        assert after.survey("fixture-grades-5-11").title["en"] == "Revised"
 
 
 def test_a_changed_loader_rebuilds_it(
@@ -225,3 +244,27 @@ def test_content_check_always_parses_in_full(
     )
     assert result.exit_code == 0, result.output
     assert len(parses) == 2
+
+
+def test_sound_content_is_parsed_without_line_tracking(
+    content: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    composed: list[str] = []
+    compose = yaml.compose
+
+    def counting(text: str, *args: Any, **kwargs: Any) -> Any:
+        composed.append(text)
+        return compose(text, *args, **kwargs)
+
+    monkeypatch.setattr(yaml, "compose", counting)
+    assert load_content(content).surveys
+    assert composed == []  # quizzes, surveys and lessons: the fast loader alone
+
+    survey = content / "quizzes/survey/fixture-grades-5-11.yaml"
+    lines = survey.read_text().splitlines()
+    at = lines.index("register: informal") + 1
+    survey.write_text(survey.read_text().replace("register: informal", "register: chatty"))
+    with pytest.raises(loader.ContentErrors) as raised:
+        load_content(content)
+    assert [(p.line, p.field) for p in raised.value.problems] == [(at, "register")]
+    assert len(composed) == 1  # only the file with a problem, for its lines

@@ -8,9 +8,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select, update
 
 from app.extensions import db
+from app.models import SchoolClass
 
 CLASS = {"id": "course-cost", "title": "7B", "label": "7B"}
 
@@ -18,12 +19,13 @@ CLASS = {"id": "course-cost", "title": "7B", "label": "7B"}
 @contextmanager
 def counting(app: Any) -> Iterator[dict[str, list[str]]]:
     """The SQL statements and commits the app's engine runs inside the block."""
-    seen: dict[str, list[str]] = {"statements": [], "commits": []}
+    seen: dict[str, list[str]] = {"statements": [], "sql": [], "commits": []}
     with app.app_context():
         engine = db.engine
 
     def on_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         seen["statements"].append(statement.split()[0].upper())
+        seen["sql"].append(" ".join(statement.split()))
 
     def on_commit(_conn: Any) -> None:
         seen["commits"].append("commit")
@@ -60,6 +62,36 @@ def test_a_repeated_launch_reads_little_and_commits_once(
     # The login state taken, the launch saved, the person (with any coordinator grant), the
     # class (with the membership) and the activity: nothing else, and one commit.
     assert seen["statements"] == ["DELETE", "INSERT", "SELECT", "SELECT", "SELECT"], seen
+    assert seen["commits"] == ["commit"]
+
+
+def test_a_class_from_before_schools_gets_its_school_at_its_next_launch(
+    app: Any, client: Any, platform: Any
+) -> None:
+    launch(platform, client, "instructor")
+    with app.app_context():
+        db.session.execute(update(SchoolClass).values(school_id=None))
+        db.session.commit()
+    renamed = {**CLASS, "title": "7B (renamed)"}
+    auth = platform.auth_request(platform.login(client))
+    claims = platform.claims(
+        "instructor", nonce=auth["nonce"], locale="en", context=renamed, resource_link="rl-1"
+    )
+    with counting(app) as seen:
+        response = client.post(
+            "/lti/launch", data={"id_token": platform.sign(claims), "state": auth["state"]}
+        )
+    assert response.status_code == 303
+    with app.app_context():
+        school_id, title = db.session.execute(
+            select(SchoolClass.school_id, SchoolClass.title).where(
+                SchoolClass.context_id == CLASS["id"]
+            )
+        ).one()
+    assert school_id is not None
+    assert title == "7B (renamed)"
+    # Its school and its new title are written together.
+    assert len([q for q in seen["sql"] if q.startswith("UPDATE school_class")]) == 1, seen
     assert seen["commits"] == ["commit"]
 
 

@@ -1,0 +1,414 @@
+"""Running class surveys: waves, class windows, anonymous submission, participation counts.
+
+Anonymous by construction (PRIVACY.md section 1): the participation ledger holds a keyed hash
+of the platform's user id and the window, never the person; a response holds a random id, its
+window and the answers, nothing else. A submission writes its ledger row and a held response
+in one transaction; held responses move to ``survey_response`` in shuffled batches of at least
+``BATCH`` (all of them when the window closes), each batch its own transaction, so that no
+transaction id, physical order or dump order ties a response to fewer than ``BATCH`` children.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import random
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import bindparam, case, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..content import Catalog
+from ..content.survey_schema import AgeGroup, Respondent, Survey
+from ..extensions import db
+from ..models import SchoolClass
+from ..models.survey import (
+    SurveyHeldResponse,
+    SurveyParticipation,
+    SurveyResponse,
+    SurveyWave,
+    SurveyWindow,
+    random_id,
+)
+
+BATCH = 5
+ANSWERED, DECLINED = "answered", "declined"
+OPEN, CLOSED = "open", "closed"
+CONSENT_MODES = ("opt-out", "active")
+WAVE_CODE = re.compile(r"^\d{4}-[a-z0-9]+(?:-[a-z0-9]+)*$")
+# The age groups a class of each lesson band may survey.
+BAND_AGE_GROUPS: Mapping[str, tuple[AgeGroup, ...]] = {
+    "preschool": (AgeGroup.PRESCHOOL,),
+    "primary": (AgeGroup.GRADES_1_2, AgeGroup.GRADES_3_4),
+    "basic": (AgeGroup.GRADES_5_9,),
+    "upper": (AgeGroup.GRADES_10_11,),
+    "tvet": (AgeGroup.TVET,),
+}
+_RNG = random.SystemRandom()
+
+
+class SurveyProblem(Exception):
+    """A survey action that cannot be done; ``reason`` names it for a plain-language message."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# -- waves ----------------------------------------------------------------------------------
+
+
+def default_instruments(catalog: Catalog) -> dict[str, str]:
+    """The shipped instrument for every age group that has one."""
+    found = {}
+    for group in AgeGroup:
+        survey = catalog.survey_for(group)
+        if survey is not None:
+            found[group.value] = survey.id
+    return found
+
+
+def open_wave(
+    school_id: int,
+    code: str,
+    opens_on: date,
+    closes_on: date,
+    consent: str,
+    instruments: Mapping[str, str],
+    catalog: Catalog,
+) -> SurveyWave:
+    """Set up a wave for a school; teachers then open it in their classes."""
+    code = code.strip().lower()
+    if not WAVE_CODE.match(code) or len(code) > 40:
+        raise SurveyProblem("bad-code")
+    if closes_on < opens_on:
+        raise SurveyProblem("bad-dates")
+    if consent not in CONSENT_MODES:
+        raise SurveyProblem("bad-consent")
+    for group, survey_id in instruments.items():
+        survey = catalog.survey(survey_id)
+        if survey is None or AgeGroup(group) not in survey.age_groups:
+            raise SurveyProblem("bad-instrument")
+    wave = SurveyWave(
+        school_id=school_id,
+        code=code,
+        opens_on=opens_on,
+        closes_on=closes_on,
+        consent=consent,
+        instruments=dict(instruments),
+        status=OPEN,
+    )
+    db.session.add(wave)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise SurveyProblem("wave-exists") from None
+    return wave
+
+
+def waves_of(school_id: int) -> list[SurveyWave]:
+    return list(
+        db.session.scalars(
+            select(SurveyWave)
+            .where(SurveyWave.school_id == school_id)
+            .order_by(SurveyWave.opens_on.desc(), SurveyWave.id.desc())
+        )
+    )
+
+
+def wave_of_school(wave_id: int, school_id: int | None) -> SurveyWave | None:
+    """The wave, if it belongs to ``school_id`` (a person's scope is checked here, once)."""
+    wave = db.session.get(SurveyWave, wave_id)
+    return wave if wave is not None and wave.school_id == school_id else None
+
+
+def close_wave(wave: SurveyWave, today: date) -> None:
+    """Close the wave and every window of it; held responses all reach the responses table."""
+    for window in db.session.scalars(
+        select(SurveyWindow).where(SurveyWindow.wave_id == wave.id, SurveyWindow.status == OPEN)
+    ):
+        close_window(window, today)
+    wave.status = CLOSED
+    wave.closed_on = today
+    db.session.commit()
+
+
+def is_live(wave: SurveyWave, today: date) -> bool:
+    return wave.status == OPEN and wave.opens_on <= today <= wave.closes_on
+
+
+# -- class windows --------------------------------------------------------------------------
+
+
+def age_groups_for(school_class: SchoolClass) -> tuple[AgeGroup, ...]:
+    return BAND_AGE_GROUPS.get(school_class.band or "", ())
+
+
+def open_window(
+    wave: SurveyWave, school_class: SchoolClass, age_group: str, catalog: Catalog, today: date
+) -> SurveyWindow:
+    """Start the wave's survey in a class (the class teacher does, in class)."""
+    if not is_live(wave, today):
+        raise SurveyProblem("wave-not-open")
+    if school_class.school_id != wave.school_id:
+        raise SurveyProblem("not-this-school")
+    if age_group not in {g.value for g in age_groups_for(school_class)}:
+        raise SurveyProblem("bad-age-group")
+    survey = catalog.survey(wave.instruments.get(age_group, ""))
+    if survey is None:
+        raise SurveyProblem("bad-instrument")
+    window = SurveyWindow(
+        wave_id=wave.id,
+        school_class_id=school_class.id,
+        age_group=age_group,
+        survey_id=survey.id,
+        survey_version=survey.version,
+        status=OPEN,
+        opened_on=today,
+    )
+    db.session.add(window)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise SurveyProblem("window-exists") from None
+    return window
+
+
+def close_window(window: SurveyWindow, today: date) -> None:
+    """Close a class window: every held response moves now, whatever the batch size."""
+    db.session.execute(
+        update(SurveyWindow)
+        .where(SurveyWindow.id == window.id, SurveyWindow.status == OPEN)
+        .values(status=CLOSED, closed_on=today)
+    )
+    db.session.commit()
+    move_held(window.id, closing=True)
+
+
+def windows_of_class(school_class_id: int) -> list[tuple[SurveyWindow, SurveyWave]]:
+    rows = db.session.execute(
+        select(SurveyWindow, SurveyWave)
+        .join(SurveyWave, SurveyWave.id == SurveyWindow.wave_id)
+        .where(SurveyWindow.school_class_id == school_class_id)
+        .order_by(SurveyWave.opens_on.desc())
+    ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+@dataclass(frozen=True)
+class OpenWindow:
+    id: int
+    survey_id: str
+
+
+_OPEN_WINDOWS = (
+    select(SurveyWindow.id, SurveyWindow.survey_id)
+    .join(SurveyWave, SurveyWave.id == SurveyWindow.wave_id)
+    .where(
+        SurveyWindow.school_class_id == bindparam("school_class_id"),
+        SurveyWindow.status == OPEN,
+    )
+    .order_by(SurveyWave.opens_on.desc())
+)
+
+
+def open_for_students(catalog: Catalog, school_class_id: int) -> list[OpenWindow]:
+    """The class's open windows whose instrument students answer, newest wave first.
+
+    One statement and no ORM objects: every student's launch opens the page that lists them.
+    """
+    rows = db.session.connection().execute(_OPEN_WINDOWS, {"school_class_id": school_class_id})
+    return [
+        OpenWindow(id=row.id, survey_id=row.survey_id)
+        for row in rows
+        if _students_answer(catalog, row.survey_id)
+    ]
+
+
+def window_of_class(window_id: int, school_class_id: int | None) -> SurveyWindow | None:
+    """The window, if it is of ``school_class_id`` (the launched class)."""
+    window = db.session.get(SurveyWindow, window_id)
+    return window if window is not None and window.school_class_id == school_class_id else None
+
+
+@dataclass(frozen=True)
+class Participation:
+    answered: int
+    declined: int
+
+
+def participation(window_id: int) -> Participation:
+    counts = dict(
+        db.session.execute(
+            select(SurveyParticipation.outcome, func.count())
+            .where(SurveyParticipation.window_id == window_id)
+            .group_by(SurveyParticipation.outcome)
+        ).all()
+    )
+    return Participation(answered=counts.get(ANSWERED, 0), declined=counts.get(DECLINED, 0))
+
+
+@dataclass(frozen=True)
+class WindowRow:
+    class_title: str
+    age_group: str
+    status: str
+    answered: int
+    declined: int
+
+
+def wave_overview(wave_id: int) -> list[WindowRow]:
+    """Each class window of a wave with its participation counts (counts only, ever)."""
+    counted = (
+        select(
+            SurveyParticipation.window_id,
+            func.sum(case((SurveyParticipation.outcome == ANSWERED, 1), else_=0)).label("a"),
+            func.sum(case((SurveyParticipation.outcome == DECLINED, 1), else_=0)).label("d"),
+        )
+        .group_by(SurveyParticipation.window_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(
+            SchoolClass.title,
+            SurveyWindow.age_group,
+            SurveyWindow.status,
+            func.coalesce(counted.c.a, 0),
+            func.coalesce(counted.c.d, 0),
+        )
+        .join(SchoolClass, SchoolClass.id == SurveyWindow.school_class_id)
+        .outerjoin(counted, counted.c.window_id == SurveyWindow.id)
+        .where(SurveyWindow.wave_id == wave_id)
+        .order_by(SchoolClass.title)
+    ).all()
+    return [WindowRow(str(r[0]), str(r[1]), str(r[2]), int(r[3]), int(r[4])) for r in rows]
+
+
+# -- taking part ----------------------------------------------------------------------------
+
+
+def participant_key(secret: bytes, sub: str, window_id: int) -> str:
+    """A keyed hash of the platform's user id and the window: stops a second submission,
+    and says nothing about the person to anyone without the server's secret."""
+    return hmac.new(secret, f"{window_id}:{sub}".encode(), hashlib.sha256).hexdigest()
+
+
+def has_taken_part(secret: bytes, sub: str, window_id: int) -> bool:
+    key = participant_key(secret, sub, window_id)
+    return (
+        db.session.scalar(
+            select(SurveyParticipation.id).where(
+                SurveyParticipation.window_id == window_id,
+                SurveyParticipation.participant_key == key,
+            )
+        )
+        is not None
+    )
+
+
+def clean_answers(survey: Survey, raw: Mapping[str, str]) -> dict[str, int]:
+    """The answers as item id → option value; unknown items or options are refused, and an
+    item left unanswered is simply absent (any item may be skipped)."""
+    answers: dict[str, int] = {}
+    for item_id, option_id in raw.items():
+        if not option_id:
+            continue
+        scale = survey.scale_of(item_id)
+        value = scale.value_of(option_id) if scale is not None else None
+        if value is None:
+            raise SurveyProblem("bad-answer")
+        answers[item_id] = value
+    return answers
+
+
+def _record(window: SurveyWindow, key: str, outcome: str) -> None:
+    db.session.execute(
+        insert(SurveyParticipation).values(
+            id=random_id(), window_id=window.id, participant_key=key, outcome=outcome
+        )
+    )
+
+
+def submit(
+    window: SurveyWindow, survey: Survey, secret: bytes, sub: str, raw: Mapping[str, str]
+) -> None:
+    """Record one person's answers: the ledger row and a held response, in one transaction.
+
+    Refuses a second submission (or a submission after declining) politely; once this
+    returns, the response is stored and counted exactly once, whatever crashes later.
+    """
+    if window.status != OPEN:
+        raise SurveyProblem("window-closed")
+    answers = clean_answers(survey, raw)
+    try:
+        _record(window, participant_key(secret, sub, window.id), ANSWERED)
+        db.session.execute(
+            insert(SurveyHeldResponse).values(id=random_id(), window_id=window.id, answers=answers)
+        )
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise SurveyProblem("already-taken-part") from None
+    move_held(window.id)
+
+
+def decline(window: SurveyWindow, secret: bytes, sub: str) -> None:
+    """Record that someone chose not to take part (counted, nothing else)."""
+    if window.status != OPEN:
+        raise SurveyProblem("window-closed")
+    try:
+        _record(window, participant_key(secret, sub, window.id), DECLINED)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise SurveyProblem("already-taken-part") from None
+
+
+def move_held(window_id: int, *, closing: bool = False) -> int:
+    """Move held responses of a window to the responses table as one shuffled batch.
+
+    Only a batch of at least ``BATCH`` moves (any size when ``closing``); the rows are taken
+    with one ``DELETE … RETURNING`` and written back in random order with new random ids, in
+    their own transaction. A batch smaller than allowed is rolled back and waits. Returns how
+    many moved.
+    """
+    table = SurveyHeldResponse.__table__
+    if not closing:
+        waiting = db.session.scalar(
+            select(func.count()).select_from(table).where(table.c.window_id == window_id)
+        )
+        if (waiting or 0) < BATCH:
+            db.session.rollback()
+            return 0
+    taken = db.session.execute(
+        delete(table).where(table.c.window_id == window_id).returning(table.c.answers)
+    ).all()
+    if not taken or (len(taken) < BATCH and not closing):
+        db.session.rollback()  # another worker took part of them: wait for a full batch
+        return 0
+    rows = [{"id": random_id(), "window_id": window_id, "answers": row[0]} for row in taken]
+    _RNG.shuffle(rows)
+    db.session.execute(insert(SurveyResponse.__table__), rows)
+    db.session.commit()
+    return len(rows)
+
+
+def respondent_is(survey: Survey, role: str) -> bool:
+    """Whether a person of ``role`` (student/teacher) answers this instrument."""
+    wanted = Respondent.TEACHER if role in ("teacher", "coordinator") else Respondent.STUDENT
+    return survey.respondent is wanted
+
+
+def for_students(catalog: Catalog, window: SurveyWindow) -> bool:
+    """Whether students answer the window's instrument (preschool: the teacher does)."""
+    return _students_answer(catalog, window.survey_id)
+
+
+def _students_answer(catalog: Catalog, survey_id: str) -> bool:
+    survey = catalog.survey(survey_id)
+    return survey is not None and survey.respondent is Respondent.STUDENT

@@ -1,0 +1,266 @@
+"""Class surveys: students answer anonymously, teachers run the class window, coordinators
+set up waves. Every page that shows answers in progress is ``no-store``; nothing here logs."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from ..auth import require_role
+from ..content.survey_schema import AgeGroup, Survey
+from ..content_catalog import catalog
+from ..forms import SurveyActionForm, WaveForm
+from ..models import SchoolClass
+from ..models.base import utc_today
+from ..models.survey import SurveyWave, SurveyWindow
+from ..problems import PlainProblem
+from ..services import actors, roster, schools, surveys
+from ..services.actors import ActorRole
+
+bp = Blueprint("surveys", __name__, url_prefix="/surveys")
+STAFF = (ActorRole.TEACHER, ActorRole.COORDINATOR)
+
+
+def problem_message(reason: str) -> str:
+    return {
+        "bad-code": _("A wave's name is a year and a word, such as 2026-autumn."),
+        "bad-dates": _("The wave must end on or after the day it starts."),
+        "bad-consent": _("Choose how parents are asked: informed with opt-out, or active consent."),
+        "bad-instrument": _("There is no survey for this age group."),
+        "wave-exists": _("This school already has a wave with that name."),
+        "wave-not-open": _("This wave is not open today."),
+        "not-this-school": _("This class belongs to another school."),
+        "bad-age-group": _("Choose the age group of this class."),
+        "window-exists": _("The survey has already been started in this class."),
+        "window-closed": _("This survey is closed."),
+        "bad-answer": _("One of the answers is not an option of its question."),
+        "already-taken-part": _(
+            "You have already taken part in this survey. Thank you! Nothing more is needed."
+        ),
+    }.get(reason, _("This cannot be done now."))
+
+
+def _secret() -> bytes:
+    return str(current_app.config["QADAM_SURVEY_SECRET"]).encode()
+
+
+def _survey(window: SurveyWindow) -> Survey:
+    survey = catalog().survey(window.survey_id)
+    if survey is None:
+        abort(404)
+    return survey
+
+
+def _my_window(window_id: int) -> SurveyWindow:
+    """A window of the launched class; any other is a 404, never a hint that it exists."""
+    window = surveys.window_of_class(window_id, g.actor.school_class_id)
+    if window is None:
+        abort(404)
+    return window
+
+
+def _no_store(response: ResponseReturnValue) -> ResponseReturnValue:
+    rendered = current_app.make_response(response)
+    rendered.headers["Cache-Control"] = "no-store"
+    return rendered
+
+
+# -- taking part ----------------------------------------------------------------------------
+
+
+@bp.get("/<int:window_id>/")
+@require_role(ActorRole.STUDENT, *STAFF)
+def take(window_id: int) -> ResponseReturnValue:
+    window = _my_window(window_id)
+    survey = _survey(window)
+    if not surveys.respondent_is(survey, g.actor.role.value):
+        abort(403)
+    done = surveys.has_taken_part(_secret(), actors.sub_of(g.actor.person_id), window.id)
+    if done or window.status != surveys.OPEN:
+        return redirect(url_for("surveys.help_screen", window_id=window.id), code=303)
+    return _no_store(
+        render_template(
+            "surveys/take.html",
+            survey=survey,
+            window=window,
+            lang=str(get_locale()),
+            form=SurveyActionForm(),
+        )
+    )
+
+
+@bp.post("/<int:window_id>/answers")
+@require_role(ActorRole.STUDENT, *STAFF)
+def answers(window_id: int) -> ResponseReturnValue:
+    window = _my_window(window_id)
+    survey = _survey(window)
+    if not surveys.respondent_is(survey, g.actor.role.value):
+        abort(403)
+    if not SurveyActionForm().validate_on_submit():
+        abort(400)
+    raw = {item.id: request.form.get(f"a-{item.id}", "") for item in survey.items}
+    try:
+        surveys.submit(window, survey, _secret(), actors.sub_of(g.actor.person_id), raw)
+    except surveys.SurveyProblem as problem:
+        if problem.reason != "already-taken-part":
+            status = 409 if problem.reason == "window-closed" else 400
+            raise PlainProblem(status, problem_message(problem.reason)) from problem
+    return redirect(url_for("surveys.help_screen", window_id=window.id, done=1), code=303)
+
+
+@bp.post("/<int:window_id>/decline")
+@require_role(ActorRole.STUDENT, *STAFF)
+def decline(window_id: int) -> ResponseReturnValue:
+    window = _my_window(window_id)
+    if not SurveyActionForm().validate_on_submit():
+        abort(400)
+    try:
+        surveys.decline(window, _secret(), actors.sub_of(g.actor.person_id))
+    except surveys.SurveyProblem as problem:
+        if problem.reason != "already-taken-part":
+            raise PlainProblem(409, problem_message(problem.reason)) from problem
+    return redirect(url_for("surveys.help_screen", window_id=window.id, done=1), code=303)
+
+
+@bp.get("/<int:window_id>/help")
+@require_role(ActorRole.STUDENT, *STAFF)
+def help_screen(window_id: int) -> ResponseReturnValue:
+    """The same screen for everyone, whether they answered, declined or came back later."""
+    window = _my_window(window_id)
+    return _no_store(render_template("surveys/help.html", window=window))
+
+
+# -- the class teacher ----------------------------------------------------------------------
+
+
+def _my_class() -> SchoolClass:
+    school_class = actors.class_for(g.actor.school_class_id)
+    if school_class is None:
+        raise PlainProblem(400, _("Open Qadam from your class's Moodle course."))
+    return school_class
+
+
+def class_size(school_class_id: int) -> int | None:
+    """How many students the class has: Moodle's roster when it shares one."""
+    found, _failed = roster.class_roster(school_class_id)
+    return len(found) if found is not None else None
+
+
+@bp.get("/class")
+@require_role(*STAFF)
+def class_page() -> ResponseReturnValue:
+    school_class = _my_class()
+    today = utc_today()
+    waves = surveys.waves_of(school_class.school_id) if school_class.school_id else []
+    windows = {
+        window.wave_id: window for window, _wave in surveys.windows_of_class(school_class.id)
+    }
+    counts = {window.id: surveys.participation(window.id) for window in windows.values()}
+    return render_template(
+        "surveys/class.html",
+        school_class=school_class,
+        waves=waves,
+        windows=windows,
+        counts=counts,
+        size=class_size(school_class.id) if windows else None,
+        age_groups=surveys.age_groups_for(school_class),
+        today=today,
+        form=SurveyActionForm(),
+        is_live=surveys.is_live,
+        catalog=catalog(),
+        lang=str(get_locale()),
+    )
+
+
+@bp.post("/waves/<int:wave_id>/start")
+@require_role(*STAFF)
+def start_window(wave_id: int) -> ResponseReturnValue:
+    school_class = _my_class()
+    wave = surveys.wave_of_school(wave_id, school_class.school_id)
+    if wave is None:
+        abort(404)
+    if not SurveyActionForm().validate_on_submit():
+        abort(400)
+    groups = surveys.age_groups_for(school_class)
+    age_group = request.form.get("age_group") or (groups[0].value if len(groups) == 1 else "")
+    try:
+        surveys.open_window(wave, school_class, age_group, catalog(), utc_today())
+    except surveys.SurveyProblem as problem:
+        raise PlainProblem(409, problem_message(problem.reason)) from problem
+    return redirect(url_for("surveys.class_page"), code=303)
+
+
+@bp.post("/windows/<int:window_id>/close")
+@require_role(*STAFF)
+def close_window(window_id: int) -> ResponseReturnValue:
+    window = _my_window(window_id)
+    if not SurveyActionForm().validate_on_submit():
+        abort(400)
+    surveys.close_window(window, utc_today())
+    return redirect(url_for("surveys.class_page"), code=303)
+
+
+# -- the school coordinator -----------------------------------------------------------------
+
+
+def _coordinator_school() -> int:
+    actor = g.actor
+    school_id = actor.school_id if actor.site_wide else actor.coordinator_school_id
+    if school_id is None:
+        raise PlainProblem(400, _("Open Qadam from a course of your school."))
+    return int(school_id)
+
+
+@bp.route("/waves", methods=["GET", "POST"])
+@require_role(ActorRole.COORDINATOR)
+def waves() -> ResponseReturnValue:
+    school_id = _coordinator_school()
+    form = WaveForm()
+    error = None
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            error = _("Check the wave's name, dates and consent mode.")
+        else:
+            try:
+                surveys.open_wave(
+                    school_id,
+                    form.code.data,
+                    form.opens_on.data,
+                    form.closes_on.data,
+                    form.consent.data,
+                    surveys.default_instruments(catalog()),
+                    catalog(),
+                )
+            except surveys.SurveyProblem as problem:
+                error = problem_message(problem.reason)
+            else:
+                return redirect(url_for("surveys.waves"), code=303)
+    listed = surveys.waves_of(school_id)
+    overview = {wave.id: surveys.wave_overview(wave.id) for wave in listed}
+    return render_template(
+        "surveys/waves.html",
+        school=schools.school(school_id),
+        waves=listed,
+        overview=overview,
+        form=form,
+        action_form=SurveyActionForm(),
+        instruments=surveys.default_instruments(catalog()),
+        catalog=catalog(),
+        age_groups=list(AgeGroup),
+        error=error,
+        lang=str(get_locale()),
+    ), (400 if error else 200)
+
+
+@bp.post("/waves/<int:wave_id>/close")
+@require_role(ActorRole.COORDINATOR)
+def close_wave(wave_id: int) -> ResponseReturnValue:
+    wave: SurveyWave | None = surveys.wave_of_school(wave_id, _coordinator_school())
+    if wave is None:
+        abort(404)
+    if not SurveyActionForm().validate_on_submit():
+        abort(400)
+    surveys.close_wave(wave, utc_today())
+    return redirect(url_for("surveys.waves"), code=303)

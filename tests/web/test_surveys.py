@@ -1,0 +1,296 @@
+"""Class surveys through the platform simulator: a wave, a class of 25, the teacher's count,
+double submission refused, declines counted, closing; and anonymity by construction."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect, select, text
+
+from app.extensions import db
+from app.models import SchoolClass, SurveyParticipation, SurveyResponse
+from app.models.base import utc_today
+from app.models.survey import RESPONSE_COLUMNS, SurveyHeldResponse, SurveyWindow
+from app.services import surveys
+
+CLASS = {"id": "course-6a", "title": "6A", "label": "6A"}
+ITEM = "bullied"
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+
+def action(html: str, path_start: str) -> str:
+    found = re.search(r'action="(' + re.escape(path_start) + r'[^"]*)"', html)
+    assert found, f"no form posting to {path_start}"
+    return found.group(1).replace("&amp;", "&")
+
+
+def cli(app: Any, *args: str) -> str:
+    result = app.test_cli_runner().invoke(args=list(args))
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+class SurveyedSchool:
+    """A school with a grade-6 class, its teacher, a coordinator and an open wave."""
+
+    def __init__(self, app: Any, platform: Any) -> None:
+        self.app = app
+        self.platform = platform
+        self.teacher = app.test_client()
+        platform.launch(self.teacher, "instructor", locale="en", context=CLASS, sub="teacher-6a")
+        with app.app_context():
+            school_class = db.session.scalars(select(SchoolClass)).one()
+            school_class.band = "basic"
+            db.session.commit()
+            self.school_id = school_class.school_id
+        code = cli(app, "coordinator", "code", "--school", str(self.school_id)).split()[0]
+        self.coordinator = app.test_client()
+        platform.launch(self.coordinator, "instructor", locale="en", context=CLASS, sub="psy-1")
+        page = self.coordinator.get("/coordinator/code").get_data(as_text=True)
+        self.coordinator.post(
+            action(page, "/coordinator/code"), data={"csrf_token": csrf(page), "code": code}
+        )
+
+    def set_up_wave(self, code: str = "2026-autumn") -> Any:
+        page = self.coordinator.get("/surveys/waves").get_data(as_text=True)
+        today = utc_today()
+        return self.coordinator.post(
+            action(page, "/surveys/waves"),
+            data={
+                "csrf_token": csrf(page),
+                "code": code,
+                "opens_on": today.isoformat(),
+                "closes_on": (today + timedelta(days=14)).isoformat(),
+                "consent": "opt-out",
+            },
+        )
+
+    def start_in_class(self) -> Any:
+        page = self.teacher.get("/surveys/class").get_data(as_text=True)
+        return self.teacher.post(action(page, "/surveys/waves/"), data={"csrf_token": csrf(page)})
+
+    def window_id(self) -> int:
+        with self.app.app_context():
+            return int(db.session.scalars(select(SurveyWindow.id)).one())
+
+    def student(self, sub: str) -> Any:
+        client = self.app.test_client()
+        self.platform.launch(client, "learner", locale="en", context=CLASS, sub=sub)
+        return client
+
+
+def answer(client: Any, window_id: int, answers: dict[str, str]) -> Any:
+    page = client.get(f"/surveys/{window_id}/")
+    assert page.status_code == 200, page.status_code
+    html = page.get_data(as_text=True)
+    return client.post(
+        action(html, f"/surveys/{window_id}/answers"),
+        data={"csrf_token": csrf(html), **{f"a-{k}": v for k, v in answers.items()}},
+    )
+
+
+@pytest.fixture
+def school(app: Any, platform: Any) -> SurveyedSchool:
+    found = SurveyedSchool(app, platform)
+    assert found.set_up_wave().status_code == 303
+    assert found.start_in_class().status_code == 303
+    return found
+
+
+def test_a_class_of_25_answers_and_the_teacher_sees_only_the_count(
+    app: Any, school: SurveyedSchool
+) -> None:
+    window = school.window_id()
+    for n in range(23):
+        student = school.student(f"pupil-{n}")
+        assert "Class survey" in student.get("/student").get_data(as_text=True)
+        done = answer(student, window, {ITEM: "two-three-a-month" if n % 3 else "not-at-all"})
+        assert done.status_code == 303
+        assert "/help" in done.headers["Location"]
+    for n in (23, 24):
+        student = school.student(f"pupil-{n}")
+        html = student.get(f"/surveys/{window}/").get_data(as_text=True)
+        declined = student.post(
+            action(html, f"/surveys/{window}/decline"), data={"csrf_token": csrf(html)}
+        )
+        assert declined.status_code == 303
+    page = school.teacher.get("/surveys/class").get_data(as_text=True)
+    assert "23 have answered" in page
+    assert "2 chose not to take part" in page
+    # The teacher sees no answers anywhere: there is no page for them.
+    assert "two-three-a-month" not in page
+    with app.app_context():
+        assert surveys.participation(window) == surveys.Participation(23, 2)
+        held = db.session.scalar(select(db.func.count()).select_from(SurveyHeldResponse))
+        stored = db.session.scalar(select(db.func.count()).select_from(SurveyResponse))
+        assert held + stored == 23
+        assert held < surveys.BATCH, "full batches have moved"
+    html = school.teacher.get("/surveys/class").get_data(as_text=True)
+    closed = school.teacher.post(
+        action(html, f"/surveys/windows/{window}/close"), data={"csrf_token": csrf(html)}
+    )
+    assert closed.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(SurveyHeldResponse)) == 0
+        assert db.session.scalar(select(db.func.count()).select_from(SurveyResponse)) == 23
+
+
+def test_a_second_submission_is_refused_politely_and_counted_once(
+    app: Any, school: SurveyedSchool
+) -> None:
+    window = school.window_id()
+    student = school.student("pupil-x")
+    html = student.get(f"/surveys/{window}/").get_data(as_text=True)
+    form = action(html, f"/surveys/{window}/answers")
+    first = student.post(form, data={"csrf_token": csrf(html), f"a-{ITEM}": "once-or-twice"})
+    again = student.post(form, data={"csrf_token": csrf(html), f"a-{ITEM}": "several-a-week"})
+    assert first.status_code == again.status_code == 303
+    # Opening the survey again leads to the same help screen, not the questions.
+    reopened = student.get(f"/surveys/{window}/")
+    assert reopened.status_code == 303
+    with app.app_context():
+        assert surveys.participation(window).answered == 1
+        rows = db.session.scalars(select(SurveyHeldResponse.answers)).all()
+        assert rows == [{ITEM: 1}]
+
+
+def test_any_question_may_be_skipped_and_bad_answers_are_refused(
+    app: Any, school: SurveyedSchool
+) -> None:
+    window = school.window_id()
+    assert answer(school.student("pupil-skip"), window, {}).status_code == 303
+    bad = answer(school.student("pupil-bad"), window, {ITEM: "every-day"})
+    assert bad.status_code == 400
+    assert "not an option" in bad.get_data(as_text=True)
+    with app.app_context():
+        assert surveys.participation(window).answered == 1, "a refused answer counts nothing"
+
+
+def test_everyone_ends_on_the_same_help_screen(app: Any, school: SurveyedSchool) -> None:
+    window = school.window_id()
+    answered = school.student("pupil-a")
+    declined = school.student("pupil-d")
+    help_a = answered.get(answer(answered, window, {ITEM: "not-at-all"}).headers["Location"])
+    html = declined.get(f"/surveys/{window}/").get_data(as_text=True)
+    gone = declined.post(
+        action(html, f"/surveys/{window}/decline"), data={"csrf_token": csrf(html)}
+    )
+    help_d = declined.get(gone.headers["Location"])
+    strip = re.compile(r'(name="csrf_token"[^>]*value="[^"]+"|launch=[\w-]+)')
+    assert strip.sub("", help_a.get_data(as_text=True)) == strip.sub(
+        "", help_d.get_data(as_text=True)
+    )
+    text_a = help_a.get_data(as_text=True)
+    for number in ("111", "150", "112"):
+        assert number in text_a
+    assert "secret" not in text_a.lower().replace("not keep it a secret", "")
+    assert help_a.headers["Cache-Control"] == "no-store"
+
+
+def test_who_may_do_what(app: Any, platform: Any, school: SurveyedSchool) -> None:
+    window = school.window_id()
+    student = school.student("pupil-r")
+    assert student.get("/surveys/class").status_code == 403
+    assert student.get("/surveys/waves").status_code == 403
+    # A student of another class cannot see or answer this class's window.
+    other = app.test_client()
+    platform.launch(
+        other, "learner", locale="en", context={"id": "course-9z", "title": "9Z", "label": "9Z"}
+    )
+    assert other.get(f"/surveys/{window}/").status_code == 404
+    token = csrf(other.get("/student").get_data(as_text=True))
+    posted = other.post(f"/surveys/{window}/answers", data={"csrf_token": token, f"a-{ITEM}": "no"})
+    assert posted.status_code == 404
+    # A teacher cannot set up waves; a coordinator of another school never sees this one.
+    assert school.teacher.get("/surveys/waves").status_code == 403
+
+
+def test_nothing_in_the_schema_leads_from_a_response_to_a_person(app: Any) -> None:
+    with app.app_context():
+        inspector = inspect(db.engine)
+        columns = [c["name"] for c in inspector.get_columns("survey_response")]
+        assert tuple(columns) == RESPONSE_COLUMNS
+        assert [c["name"] for c in inspector.get_columns("survey_held_response")] == list(
+            RESPONSE_COLUMNS
+        )
+        for table in ("survey_response", "survey_held_response", "survey_participation"):
+            targets = {fk["referred_table"] for fk in inspector.get_foreign_keys(table)}
+            assert targets == {"survey_window"}, table
+            names = {c["name"] for c in inspector.get_columns(table)}
+            assert not names & {"person_id", "user_id", "sub", "created_at", "submitted_at"}
+        ledger = {c["name"] for c in inspector.get_columns("survey_participation")}
+        assert ledger == {"id", "window_id", "participant_key", "outcome"}
+
+
+def test_the_ledger_holds_a_keyed_hash_and_ids_are_random(app: Any, school: SurveyedSchool) -> None:
+    window = school.window_id()
+    for n in range(6):
+        answer(school.student(f"pupil-h{n}"), window, {ITEM: "not-at-all"})
+    with app.app_context():
+        keys = db.session.scalars(select(SurveyParticipation.participant_key)).all()
+        assert all(re.fullmatch(r"[0-9a-f]{64}", key) for key in keys)
+        assert not any("pupil" in key for key in keys)
+        ids = [
+            *db.session.scalars(select(SurveyResponse.id)),
+            *db.session.scalars(select(SurveyHeldResponse.id)),
+        ]
+        assert len(ids) == 6
+        assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids)
+
+
+def test_a_submission_logs_no_body_and_no_identity(
+    app: Any, school: SurveyedSchool, caplog: pytest.LogCaptureFixture
+) -> None:
+    window = school.window_id()
+    student = school.student("pupil-logged-7")
+    caplog.set_level(logging.DEBUG)
+    caplog.clear()
+    answer(student, window, {ITEM: "several-a-week"})
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "pupil-logged-7" not in logged
+    assert "several-a-week" not in logged
+
+
+def test_no_response_is_stored_with_a_time_finer_than_a_date(app: Any) -> None:
+    with app.app_context():
+        inspector = inspect(db.engine)
+        for table in ("survey_response", "survey_held_response", "survey_participation"):
+            kinds = {str(c["type"]).upper() for c in inspector.get_columns(table)}
+            assert not any("TIME" in kind for kind in kinds), table
+
+
+def test_storage_order_and_transaction_ids_do_not_identify_a_student(
+    app: Any, school: SurveyedSchool, request: pytest.FixtureRequest
+) -> None:
+    """After 25 students submit one by one, neither the ledger's nor the responses' xmin,
+    physical order (ctid) or dump order ties a response to a student within its batch."""
+    if request.config.getoption("--db") != "postgresql":
+        pytest.skip("PostgreSQL storage details")
+    window = school.window_id()
+    for n in range(25):
+        answer(school.student(f"pupil-pg{n}"), window, {ITEM: "not-at-all"})
+    with app.app_context():
+        ledger = (
+            db.session.execute(
+                text("SELECT xmin::text::bigint FROM survey_participation ORDER BY ctid")
+            )
+            .scalars()
+            .all()
+        )
+        responses = db.session.execute(
+            text("SELECT xmin::text::bigint, id FROM survey_response ORDER BY ctid")
+        ).all()
+        assert len(ledger) == len(responses) == 25
+        # Every response was written by a batch transaction, never by a ledger's transaction.
+        assert not {x for x, _ in responses} & set(ledger)
+        batches: dict[int, int] = {}
+        for xmin, _id in responses:
+            batches[xmin] = batches.get(xmin, 0) + 1
+        assert min(batches.values()) >= surveys.BATCH, "each batch covers at least 5 children"
