@@ -294,3 +294,33 @@ def test_storage_order_and_transaction_ids_do_not_identify_a_student(
         for xmin, _id in responses:
             batches[xmin] = batches.get(xmin, 0) + 1
         assert min(batches.values()) >= surveys.BATCH, "each batch covers at least 5 children"
+
+
+def test_a_survey_activity_is_added_by_deep_linking_and_opens_the_survey(
+    app: Any, platform: Any, school: SurveyedSchool
+) -> None:
+    import jwt
+
+    from tests.lti.test_deep_linking import CONTENT_ITEMS, _form
+
+    teacher = app.test_client()
+    platform.launch(teacher, "instructor", message="deep", locale="en")
+    page = teacher.get("/add-to-course").get_data(as_text=True)
+    answer_page = teacher.post(
+        "/add-to-course", data={"csrf_token": csrf(page), "survey": "1"}
+    ).get_data(as_text=True)
+    _action, fields = _form(answer_page)
+    items = jwt.decode(fields["JWT"], options={"verify_signature": False})[CONTENT_ITEMS]
+    [survey_item] = items
+    assert survey_item["custom"] == {"qadam_page": "survey"}
+    assert "lineItem" not in survey_item, "a survey is never graded"
+    student = app.test_client()
+    landing = platform.launch(
+        student,
+        "learner",
+        locale="en",
+        context=CLASS,
+        sub="pupil-link",
+        custom={"qadam_page": "survey"},
+    )
+    assert landing.headers["Location"].split("?")[0] == f"/surveys/{school.window_id()}/"
