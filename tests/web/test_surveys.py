@@ -269,13 +269,20 @@ def test_no_response_is_stored_with_a_time_finer_than_a_date(app: Any) -> None:
 def test_storage_order_and_transaction_ids_do_not_identify_a_student(
     app: Any, school: SurveyedSchool, request: pytest.FixtureRequest
 ) -> None:
-    """After 25 students submit one by one, neither the ledger's nor the responses' xmin,
-    physical order (ctid) or dump order ties a response to a student within its batch."""
+    """After 25 students submit one by one, no join of the ledger and the responses by
+    transaction id (xmin) or physical order (ctid, the order pg_dump writes) narrows a response
+    down to fewer than a batch of 5 students."""
     if request.config.getoption("--db") != "postgresql":
         pytest.skip("PostgreSQL storage details")
     window = school.window_id()
+    # Each student gives a different pair of answers, so the test can tell responses apart.
     for n in range(25):
-        answer(school.student(f"pupil-pg{n}"), window, {ITEM: "not-at-all"})
+        levels = ["not-at-all", "once-or-twice", "two-three-a-month", "about-weekly"]
+        answer(
+            school.student(f"pupil-pg{n}"),
+            window,
+            {ITEM: levels[n % 4], "cyber-messages": levels[(n // 4) % 4]},
+        )
     with app.app_context():
         ledger = (
             db.session.execute(
@@ -285,15 +292,25 @@ def test_storage_order_and_transaction_ids_do_not_identify_a_student(
             .all()
         )
         responses = db.session.execute(
-            text("SELECT xmin::text::bigint, id FROM survey_response ORDER BY ctid")
+            text("SELECT xmin::text::bigint, answers FROM survey_response ORDER BY ctid")
         ).all()
-        assert len(ledger) == len(responses) == 25
-        # Every response was written by a batch transaction, never by a ledger's transaction.
-        assert not {x for x, _ in responses} & set(ledger)
-        batches: dict[int, int] = {}
-        for xmin, _id in responses:
-            batches[xmin] = batches.get(xmin, 0) + 1
-        assert min(batches.values()) >= surveys.BATCH, "each batch covers at least 5 children"
+    assert len(ledger) == len(responses) == 25
+    # No response shares a transaction with any ledger row.
+    assert not {xmin for xmin, _ in responses} & set(ledger)
+    batches: dict[int, list[Any]] = {}
+    for xmin, answers in responses:
+        batches.setdefault(xmin, []).append(answers)
+    assert min(len(b) for b in batches.values()) >= surveys.BATCH, "each batch covers ≥ 5"
+    # Inside each batch the physical order is shuffled: it does not follow the order in which
+    # the students submitted (which the ledger's physical order reveals).
+    submitted = [{ITEM: n % 4, "cyber-messages": (n // 4) % 4} for n in range(25)]
+    in_order = 0
+    position = 0
+    for batch in batches.values():
+        expected = submitted[position : position + len(batch)]
+        position += len(batch)
+        in_order += batch == expected
+    assert in_order < len(batches), "shuffled batches do not keep the submission order"
 
 
 def test_a_survey_activity_is_added_by_deep_linking_and_opens_the_survey(
