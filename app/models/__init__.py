@@ -7,6 +7,7 @@ from .platform import Deployment, Platform
 from .quiz import LinkLineItem, OutboxMessage, QuizAnswer, QuizAttempt, ResourceLink
 from .school import School
 from .school_class import Membership, Person, SchoolClass
+from .talk import TalkRequest
 from .tool_key import ToolKey
 
 __all__ = [
@@ -24,5 +25,6 @@ __all__ = [
     "ResourceLink",
     "School",
     "SchoolClass",
+    "TalkRequest",
     "ToolKey",
 ]

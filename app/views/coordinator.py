@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from ..auth import become_coordinator, require_role
 from ..forms import CoordinatorCodeForm, NewCoordinatorCodeForm, SchoolNameForm
 from ..problems import PlainProblem
-from ..services import coordinators, schools
+from ..services import coordinators, schools, talk
 from ..services.actors import ActorRole
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
@@ -108,4 +108,11 @@ def coordinator_page() -> dict[str, Any]:
         "all_schools": schools.list_schools(actor.platform_id) if actor.site_wide else [],
         "code_form": NewCoordinatorCodeForm(formdata=None),
         "name_form": SchoolNameForm(formdata=None, name=school.name if school else ""),
+        "talk_waiting": _talk_waiting(actor.person_id),
     }
+
+
+def _talk_waiting(person_id: int) -> int | None:
+    """New requests to talk, for designated safeguarding staff only (None for others)."""
+    designated = talk.designated_school(person_id)
+    return talk.new_count(designated) if designated is not None else None
