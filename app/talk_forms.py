@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms import StringField, TextAreaField
+from wtforms.validators import AnyOf, Length
 
 from .services import talk
 
@@ -32,34 +32,17 @@ STATUS_LABELS = {
 }
 
 
-def _choices(labels: dict[str, object], order: tuple[str, ...]) -> list[tuple[str, object]]:
-    return [(code, labels[code]) for code in order]
-
-
 class TalkRequestForm(FlaskForm):
-    whom = RadioField(
-        _l("Who do you want to talk to?"),
-        choices=_choices(WHOM_LABELS, talk.WHOM),
-        validators=[InputRequired()],
+    # Radio buttons rendered from the label maps above; only their codes are accepted.
+    whom = StringField(_l("Who do you want to talk to?"), validators=[AnyOf(talk.WHOM)])
+    category = StringField(
+        _l("What is it about?"), default="unsaid", validators=[AnyOf(talk.CATEGORIES)]
     )
-    category = RadioField(
-        _l("What is it about?"),
-        choices=_choices(CATEGORY_LABELS, talk.CATEGORIES),
-        default="unsaid",
-        validators=[InputRequired()],
-    )
-    urgency = RadioField(
-        _l("When?"),
-        choices=_choices(URGENCY_LABELS, talk.URGENCIES),
-        default="soon",
-        validators=[InputRequired()],
-    )
+    urgency = StringField(_l("When?"), default="soon", validators=[AnyOf(talk.URGENCIES)])
     # Only when Moodle does not share names with Qadam.
-    name = StringField(_l("Your name and class"), validators=[Length(max=talk.TYPED_NAME_MAX)])
+    name = StringField(_l("Your first and last name"), validators=[Length(max=talk.TYPED_NAME_MAX)])
 
 
 class TalkUpdateForm(FlaskForm):
-    status = RadioField(
-        _l("Status"), choices=_choices(STATUS_LABELS, talk.STATUSES), validators=[InputRequired()]
-    )
+    status = StringField(_l("Status"), validators=[AnyOf(talk.STATUSES)])
     note = TextAreaField(_l("Note"), validators=[Length(max=talk.NOTE_MAX)])

@@ -80,6 +80,9 @@ def ask() -> ResponseReturnValue:
         known_name=known_name,
         error=error,
         retention_days=current_app.config["QADAM_TALK_RETENTION_DAYS"],
+        whom_labels=WHOM_LABELS,
+        category_labels=CATEGORY_LABELS,
+        urgency_labels=URGENCY_LABELS,
     ), (400 if error else 200)
 
 
