@@ -22,6 +22,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.fixture(autouse=True)
+def _mail_log_enabled(monkeypatch: Any) -> None:
+    # Alembic's logging set-up (tests/unit/test_migrations) disables loggers made before it.
+    monkeypatch.setattr(talk_mail.log, "disabled", False)
+
+
 class Collect:
     def __init__(self) -> None:
         self.received: list[Any] = []
