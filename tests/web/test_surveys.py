@@ -341,3 +341,28 @@ def test_a_survey_activity_is_added_by_deep_linking_and_opens_the_survey(
         custom={"qadam_page": "survey"},
     )
     assert landing.headers["Location"].split("?")[0] == f"/surveys/{school.window_id()}/"
+
+
+def test_the_database_refuses_a_user_column_on_postgresql(
+    app: Any, school: SurveyedSchool, request: pytest.FixtureRequest
+) -> None:
+    if request.config.getoption("--db") != "postgresql":
+        pytest.skip("the whole-row check is PostgreSQL's; SQLite runs the schema test above")
+    from sqlalchemy.exc import IntegrityError
+
+    with app.app_context():
+        engine = db.engine
+        with engine.begin() as connection:
+            connection.execute(text("ALTER TABLE survey_response ADD COLUMN user_id integer"))
+        try:
+            with pytest.raises(IntegrityError), engine.begin() as connection:
+                connection.execute(
+                    text(
+                        "INSERT INTO survey_response (id, window_id, answers, user_id) "
+                        "VALUES ('x', :window, '{}', 7)"
+                    ),
+                    {"window": school.window_id()},
+                )
+        finally:
+            with engine.begin() as connection:
+                connection.execute(text("ALTER TABLE survey_response DROP COLUMN user_id"))
