@@ -16,25 +16,10 @@ from app.models import SchoolClass, SurveyParticipation, SurveyResponse
 from app.models.base import utc_today
 from app.models.survey import RESPONSE_COLUMNS, SurveyHeldResponse, SurveyWindow
 from app.services import surveys
+from tests.support.pages import cli, csrf, form_action
 
 CLASS = {"id": "course-6a", "title": "6A", "label": "6A"}
 ITEM = "bullied"
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-
-
-def action(html: str, path_start: str) -> str:
-    found = re.search(r'action="(' + re.escape(path_start) + r'[^"]*)"', html)
-    assert found, f"no form posting to {path_start}"
-    return found.group(1).replace("&amp;", "&")
-
-
-def cli(app: Any, *args: str) -> str:
-    result = app.test_cli_runner().invoke(args=list(args))
-    assert result.exit_code == 0, result.output
-    return result.stdout
 
 
 class SurveyedSchool:
@@ -55,14 +40,14 @@ class SurveyedSchool:
         platform.launch(self.coordinator, "instructor", locale="en", context=CLASS, sub="psy-1")
         page = self.coordinator.get("/coordinator/code").get_data(as_text=True)
         self.coordinator.post(
-            action(page, "/coordinator/code"), data={"csrf_token": csrf(page), "code": code}
+            form_action(page, "/coordinator/code"), data={"csrf_token": csrf(page), "code": code}
         )
 
     def set_up_wave(self, code: str = "2026-autumn") -> Any:
         page = self.coordinator.get("/surveys/waves").get_data(as_text=True)
         today = utc_today()
         return self.coordinator.post(
-            action(page, "/surveys/waves"),
+            form_action(page, "/surveys/waves"),
             data={
                 "csrf_token": csrf(page),
                 "code": code,
@@ -74,7 +59,9 @@ class SurveyedSchool:
 
     def start_in_class(self) -> Any:
         page = self.teacher.get("/surveys/class").get_data(as_text=True)
-        return self.teacher.post(action(page, "/surveys/waves/"), data={"csrf_token": csrf(page)})
+        return self.teacher.post(
+            form_action(page, "/surveys/waves/"), data={"csrf_token": csrf(page)}
+        )
 
     def window_id(self) -> int:
         with self.app.app_context():
@@ -91,7 +78,7 @@ def answer(client: Any, window_id: int, answers: dict[str, str]) -> Any:
     assert page.status_code == 200, page.status_code
     html = page.get_data(as_text=True)
     return client.post(
-        action(html, f"/surveys/{window_id}/answers"),
+        form_action(html, f"/surveys/{window_id}/answers"),
         data={"csrf_token": csrf(html), **{f"a-{k}": v for k, v in answers.items()}},
     )
 
@@ -118,7 +105,7 @@ def test_a_class_of_25_answers_and_the_teacher_sees_only_the_count(
         student = school.student(f"pupil-{n}")
         html = student.get(f"/surveys/{window}/").get_data(as_text=True)
         declined = student.post(
-            action(html, f"/surveys/{window}/decline"), data={"csrf_token": csrf(html)}
+            form_action(html, f"/surveys/{window}/decline"), data={"csrf_token": csrf(html)}
         )
         assert declined.status_code == 303
     page = school.teacher.get("/surveys/class").get_data(as_text=True)
@@ -134,7 +121,7 @@ def test_a_class_of_25_answers_and_the_teacher_sees_only_the_count(
         assert held < surveys.BATCH, "full batches have moved"
     html = school.teacher.get("/surveys/class").get_data(as_text=True)
     closed = school.teacher.post(
-        action(html, f"/surveys/windows/{window}/close"), data={"csrf_token": csrf(html)}
+        form_action(html, f"/surveys/windows/{window}/close"), data={"csrf_token": csrf(html)}
     )
     assert closed.status_code == 303
     with app.app_context():
@@ -148,7 +135,7 @@ def test_a_second_submission_is_refused_politely_and_counted_once(
     window = school.window_id()
     student = school.student("pupil-x")
     html = student.get(f"/surveys/{window}/").get_data(as_text=True)
-    form = action(html, f"/surveys/{window}/answers")
+    form = form_action(html, f"/surveys/{window}/answers")
     first = student.post(form, data={"csrf_token": csrf(html), f"a-{ITEM}": "once-or-twice"})
     again = student.post(form, data={"csrf_token": csrf(html), f"a-{ITEM}": "several-a-week"})
     assert first.status_code == again.status_code == 303
@@ -180,7 +167,7 @@ def test_everyone_ends_on_the_same_help_screen(app: Any, school: SurveyedSchool)
     help_a = answered.get(answer(answered, window, {ITEM: "not-at-all"}).headers["Location"])
     html = declined.get(f"/surveys/{window}/").get_data(as_text=True)
     gone = declined.post(
-        action(html, f"/surveys/{window}/decline"), data={"csrf_token": csrf(html)}
+        form_action(html, f"/surveys/{window}/decline"), data={"csrf_token": csrf(html)}
     )
     help_d = declined.get(gone.headers["Location"])
     strip = re.compile(r'(name="csrf_token"[^>]*value="[^"]+"|launch=[\w-]+)')

@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import CoordinatorGrant, School, SchoolClass, TalkRequest
 from app.models.base import utc_today
 from tests.conftest import TOOL_BASE
+from tests.support.pages import cli, csrf, form_action
 from tests.support.platform_services import Member
 from tests.support.platform_simulator import PlatformSimulator
 
@@ -42,22 +43,6 @@ def simulator(app: Any, httpserver: Any) -> PlatformSimulator:
 @pytest.fixture
 def platform(app: Any, httpserver: Any) -> PlatformSimulator:
     return simulator(app, httpserver)
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-
-
-def form_action(html: str, path_start: str) -> str:
-    found = re.search(r'action="(' + re.escape(path_start) + r'[^"]*)"', html)
-    assert found, f"no form posting to {path_start}"
-    return found.group(1).replace("&amp;", "&")
-
-
-def cli(app: Any, *args: str) -> str:
-    result = app.test_cli_runner().invoke(args=list(args))
-    assert result.exit_code == 0, result.output
-    return result.stdout
 
 
 def school_id_of(app: Any, context_id: str) -> int:
