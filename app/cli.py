@@ -23,6 +23,7 @@ from .services.platforms import (
     list_platforms,
     save_platform,
 )
+from .talk_cli import talk_cli
 
 platform_cli = AppGroup(
     "platform", help="Register LTI platforms (Moodle sites), or invite one to register itself."
@@ -507,5 +508,6 @@ def register_cli(app: Flask) -> None:
         outbox_cli,
         coordinator_cli,
         school_cli,
+        talk_cli,
     ):
         app.cli.add_command(group)

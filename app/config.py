@@ -81,6 +81,18 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "QADAM_HELP_POLICE": get("HELP_POLICE", "102"),
         "QADAM_HELP_AMBULANCE": get("HELP_AMBULANCE", "103"),
         "QADAM_HELP_GAS": get("HELP_GAS", "104"),
+        # "Talk to someone": closed requests are erased this many days after closing; an
+        # optional e-mail (off unless an address is set) says only that a request is waiting.
+        "QADAM_TALK_RETENTION_DAYS": int(get("TALK_RETENTION_DAYS", "90")),
+        "QADAM_TALK_NOTIFY_EMAIL": get("TALK_NOTIFY_EMAIL").strip(),
+        "QADAM_SMTP_HOST": get("SMTP_HOST", "localhost"),
+        "QADAM_SMTP_PORT": int(get("SMTP_PORT", "25")),
+        # "starttls", "ssl" (SMTPS) or "none" (a relay on the same machine).
+        "QADAM_SMTP_SECURITY": get("SMTP_SECURITY", "none").strip().lower(),
+        "QADAM_SMTP_USERNAME": get("SMTP_USERNAME"),
+        "QADAM_SMTP_PASSWORD": get("SMTP_PASSWORD"),
+        "QADAM_SMTP_FROM": get("SMTP_FROM", "qadam@localhost"),
+        "QADAM_SMTP_TIMEOUT": float(get("SMTP_TIMEOUT", "10")),
         "SESSION_COOKIE_NAME": "qadam_session",
         "SESSION_COOKIE_SECURE": secure,
         "SESSION_COOKIE_SAMESITE": "None" if secure else "Lax",

@@ -14,6 +14,7 @@ from .survey import (
     SurveyWave,
     SurveyWindow,
 )
+from .talk import TalkRequest
 from .tool_key import ToolKey
 
 __all__ = [
@@ -36,5 +37,6 @@ __all__ = [
     "SurveyResponse",
     "SurveyWave",
     "SurveyWindow",
+    "TalkRequest",
     "ToolKey",
 ]

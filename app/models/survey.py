@@ -12,7 +12,17 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    DDL,
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -116,3 +126,31 @@ class SurveyResponse(db.Model):  # type: ignore[name-defined]
         ForeignKey("survey_window.id", ondelete="CASCADE"), index=True
     )
     answers: Mapped[dict] = mapped_column(JSON)
+
+
+def only_columns_ddl(table: str, columns: tuple[str, ...]) -> str:
+    """PostgreSQL: a check that fails every row once the table has any other column.
+
+    A column added later (``user_id``, ``created_at`` …) makes every insert fail, so no such
+    column can be used: anonymity is enforced by the database, not only by the code.
+    """
+    minus = " - ".join(f"'{column}'" for column in columns)
+    return (
+        f"ALTER TABLE {table} ADD CONSTRAINT ck_{table}_only_anonymous_columns "
+        f"CHECK ((to_jsonb({table}.*) - {minus}) = '{{}}'::jsonb)"
+    )
+
+
+LEDGER_COLUMNS = ("id", "window_id", "participant_key", "outcome")
+ANONYMOUS_TABLES = {
+    "survey_response": RESPONSE_COLUMNS,
+    "survey_held_response": RESPONSE_COLUMNS,
+    "survey_participation": LEDGER_COLUMNS,
+}
+for _model in (SurveyResponse, SurveyHeldResponse, SurveyParticipation):
+    _name = _model.__tablename__
+    event.listen(
+        _model.__table__,
+        "after_create",
+        DDL(only_columns_ddl(_name, ANONYMOUS_TABLES[_name])).execute_if(dialect="postgresql"),
+    )

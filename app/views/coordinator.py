@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from ..auth import become_coordinator, require_role
 from ..forms import CoordinatorCodeForm, NewCoordinatorCodeForm, SchoolNameForm
 from ..problems import PlainProblem
-from ..services import coordinators, schools
+from ..services import coordinators, schools, talk
 from ..services.actors import ActorRole
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
@@ -64,6 +64,14 @@ def new_code() -> ResponseReturnValue:
             400,
             _("Open Qadam from a course of your school to make a code for a colleague there."),
         )
+    if form.safeguarding.data and not _may_designate():
+        raise PlainProblem(
+            403,
+            _(
+                "Only designated safeguarding staff or a site administrator can make a code "
+                "for designated safeguarding staff: they see children's requests to talk."
+            ),
+        )
     code = coordinators.make_code(
         g.actor.platform_id,
         school_id,
@@ -76,6 +84,12 @@ def new_code() -> ResponseReturnValue:
         new_code=code,
         code_hours=coordinators.DEFAULT_CODE_HOURS,
     )
+
+
+def _may_designate() -> bool:
+    """Whether this coordinator may make codes for designated safeguarding staff: a plain
+    school coordinator could otherwise redeem such a code and read children's requests."""
+    return g.actor.site_wide or talk.designated_school(g.actor.person_id) is not None
 
 
 @bp.post("/school-name")
@@ -95,6 +109,7 @@ def coordinator_page() -> dict[str, Any]:
     actor = g.actor
     school_id = coordinator_school()
     school = schools.school(school_id)
+    designated = talk.designated_school(actor.person_id)
     return {
         "school": school,
         "site_wide": actor.site_wide,
@@ -108,4 +123,7 @@ def coordinator_page() -> dict[str, Any]:
         "all_schools": schools.list_schools(actor.platform_id) if actor.site_wide else [],
         "code_form": NewCoordinatorCodeForm(formdata=None),
         "name_form": SchoolNameForm(formdata=None, name=school.name if school else ""),
+        # New requests to talk: for designated safeguarding staff only (None for others).
+        "talk_waiting": talk.new_count(designated) if designated is not None else None,
+        "may_designate": actor.site_wide or designated is not None,
     }

@@ -35,6 +35,9 @@ from .lesson_filters import labels, read_filters
 bp = Blueprint("home", __name__)
 # The custom launch parameter a deep link sets so that the link opens one lesson.
 LESSON_PARAM = "lesson"
+# The custom launch parameter of a survey activity (no line item: surveys are never graded).
+PAGE_PARAM = "qadam_page"
+SURVEY_PAGE = "survey"
 
 
 def _current_launch() -> lti.Launch:
@@ -162,6 +165,15 @@ def add_to_course() -> ResponseReturnValue:
             )
             for lesson in picked
         ]
+        if request.form.get("survey"):
+            items.insert(
+                0,
+                ResourceLinkItem(
+                    url=tool_url("lti.launch"),
+                    title=_("Class survey"),
+                    custom={PAGE_PARAM: SURVEY_PAGE},
+                ),
+            )
         if request.form.get("home"):
             items.insert(0, ResourceLinkItem(url=tool_url("lti.launch"), title="Qadam"))
         if not items:

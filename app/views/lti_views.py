@@ -39,7 +39,8 @@ from ..services.platforms import (
     PlatformSpec,
     save_platform,
 )
-from .home import LESSON_PARAM
+from .home import LESSON_PARAM, PAGE_PARAM, SURVEY_PAGE
+from .surveys import survey_page
 
 bp = Blueprint("lti", __name__)
 # The custom launch parameters Qadam reads; no other custom value is kept.
@@ -142,6 +143,8 @@ def launch() -> ResponseReturnValue:
     if lesson is not None:
         page = "lessons.student" if role is actors.ActorRole.STUDENT else "lessons.show"
         response = redirect(url_for(page, lesson_id=lesson.id), code=303)
+    elif validated.custom.get(PAGE_PARAM) == SURVEY_PAGE:
+        response = redirect(survey_page(actor), code=303)
     else:
         response = redirect(url_for(START_PAGES[actor.role]), code=303)
     lti.forget_login_state(response, request.form.get("state"), secure=request.is_secure)

@@ -67,6 +67,20 @@ def _no_store(response: ResponseReturnValue) -> ResponseReturnValue:
     return rendered
 
 
+def survey_page(actor: actors.Actor) -> str:
+    """Where a survey activity leads: a student to the class's open survey (or their page),
+    a teacher to the class survey page, a coordinator to the waves."""
+    if actor.role is ActorRole.COORDINATOR:
+        return url_for("surveys.waves")
+    if actor.role is ActorRole.TEACHER:
+        return url_for("surveys.class_page")
+    if actor.school_class_id is not None:
+        for window, _wave in surveys.windows_of_class(actor.school_class_id):
+            if window.status == surveys.OPEN and surveys.for_students(catalog(), window):
+                return url_for("surveys.take", window_id=window.id)
+    return url_for("home.student")
+
+
 # -- taking part ----------------------------------------------------------------------------
 
 

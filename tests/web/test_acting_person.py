@@ -13,20 +13,11 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import CoordinatorGrant, LessonDelivery, SchoolClass
 from app.services import coordinators
+from tests.support.pages import csrf, form_action
 
 LESSON = "basic-emergency-help"
 CLASS_A = {"id": "course-a", "title": "5A", "label": "5A"}
 CLASS_B = {"id": "course-b", "title": "5B", "label": "5B"}
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-
-
-def form_action(html: str, path_start: str) -> str:
-    found = re.search(r'action="(' + re.escape(path_start) + r'[^"]*)"', html)
-    assert found, f"no form posting to {path_start}"
-    return found.group(1).replace("&amp;", "&")
 
 
 def test_an_action_applies_to_the_class_of_the_page_it_was_made_on(

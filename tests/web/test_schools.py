@@ -9,19 +9,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import CoordinatorGrant, School, SchoolClass
+from tests.support.pages import cli, csrf
 
 CLASS_A = {"id": "course-7a", "title": "7A", "label": "7A"}
 CLASS_B = {"id": "course-8b", "title": "8B Lyceum", "label": "8B"}
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-
-
-def cli(app: Any, *args: str) -> str:
-    result = app.test_cli_runner().invoke(args=list(args))
-    assert result.exit_code == 0, result.output
-    return result.stdout
 
 
 def school_of(app: Any, context_id: str) -> str:

@@ -16,25 +16,10 @@ from app.models import SchoolClass, SurveyParticipation, SurveyResponse
 from app.models.base import utc_today
 from app.models.survey import RESPONSE_COLUMNS, SurveyHeldResponse, SurveyWindow
 from app.services import surveys
+from tests.support.pages import cli, csrf, form_action
 
 CLASS = {"id": "course-6a", "title": "6A", "label": "6A"}
 ITEM = "bullied"
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-
-
-def action(html: str, path_start: str) -> str:
-    found = re.search(r'action="(' + re.escape(path_start) + r'[^"]*)"', html)
-    assert found, f"no form posting to {path_start}"
-    return found.group(1).replace("&amp;", "&")
-
-
-def cli(app: Any, *args: str) -> str:
-    result = app.test_cli_runner().invoke(args=list(args))
-    assert result.exit_code == 0, result.output
-    return result.stdout
 
 
 class SurveyedSchool:
@@ -55,14 +40,14 @@ class SurveyedSchool:
         platform.launch(self.coordinator, "instructor", locale="en", context=CLASS, sub="psy-1")
         page = self.coordinator.get("/coordinator/code").get_data(as_text=True)
         self.coordinator.post(
-            action(page, "/coordinator/code"), data={"csrf_token": csrf(page), "code": code}
+            form_action(page, "/coordinator/code"), data={"csrf_token": csrf(page), "code": code}
         )
 
     def set_up_wave(self, code: str = "2026-autumn") -> Any:
         page = self.coordinator.get("/surveys/waves").get_data(as_text=True)
         today = utc_today()
         return self.coordinator.post(
-            action(page, "/surveys/waves"),
+            form_action(page, "/surveys/waves"),
             data={
                 "csrf_token": csrf(page),
                 "code": code,
@@ -74,7 +59,9 @@ class SurveyedSchool:
 
     def start_in_class(self) -> Any:
         page = self.teacher.get("/surveys/class").get_data(as_text=True)
-        return self.teacher.post(action(page, "/surveys/waves/"), data={"csrf_token": csrf(page)})
+        return self.teacher.post(
+            form_action(page, "/surveys/waves/"), data={"csrf_token": csrf(page)}
+        )
 
     def window_id(self) -> int:
         with self.app.app_context():
@@ -91,7 +78,7 @@ def answer(client: Any, window_id: int, answers: dict[str, str]) -> Any:
     assert page.status_code == 200, page.status_code
     html = page.get_data(as_text=True)
     return client.post(
-        action(html, f"/surveys/{window_id}/answers"),
+        form_action(html, f"/surveys/{window_id}/answers"),
         data={"csrf_token": csrf(html), **{f"a-{k}": v for k, v in answers.items()}},
     )
 
@@ -118,7 +105,7 @@ def test_a_class_of_25_answers_and_the_teacher_sees_only_the_count(
         student = school.student(f"pupil-{n}")
         html = student.get(f"/surveys/{window}/").get_data(as_text=True)
         declined = student.post(
-            action(html, f"/surveys/{window}/decline"), data={"csrf_token": csrf(html)}
+            form_action(html, f"/surveys/{window}/decline"), data={"csrf_token": csrf(html)}
         )
         assert declined.status_code == 303
     page = school.teacher.get("/surveys/class").get_data(as_text=True)
@@ -134,7 +121,7 @@ def test_a_class_of_25_answers_and_the_teacher_sees_only_the_count(
         assert held < surveys.BATCH, "full batches have moved"
     html = school.teacher.get("/surveys/class").get_data(as_text=True)
     closed = school.teacher.post(
-        action(html, f"/surveys/windows/{window}/close"), data={"csrf_token": csrf(html)}
+        form_action(html, f"/surveys/windows/{window}/close"), data={"csrf_token": csrf(html)}
     )
     assert closed.status_code == 303
     with app.app_context():
@@ -148,7 +135,7 @@ def test_a_second_submission_is_refused_politely_and_counted_once(
     window = school.window_id()
     student = school.student("pupil-x")
     html = student.get(f"/surveys/{window}/").get_data(as_text=True)
-    form = action(html, f"/surveys/{window}/answers")
+    form = form_action(html, f"/surveys/{window}/answers")
     first = student.post(form, data={"csrf_token": csrf(html), f"a-{ITEM}": "once-or-twice"})
     again = student.post(form, data={"csrf_token": csrf(html), f"a-{ITEM}": "several-a-week"})
     assert first.status_code == again.status_code == 303
@@ -180,7 +167,7 @@ def test_everyone_ends_on_the_same_help_screen(app: Any, school: SurveyedSchool)
     help_a = answered.get(answer(answered, window, {ITEM: "not-at-all"}).headers["Location"])
     html = declined.get(f"/surveys/{window}/").get_data(as_text=True)
     gone = declined.post(
-        action(html, f"/surveys/{window}/decline"), data={"csrf_token": csrf(html)}
+        form_action(html, f"/surveys/{window}/decline"), data={"csrf_token": csrf(html)}
     )
     help_d = declined.get(gone.headers["Location"])
     strip = re.compile(r'(name="csrf_token"[^>]*value="[^"]+"|launch=[\w-]+)')
@@ -269,13 +256,20 @@ def test_no_response_is_stored_with_a_time_finer_than_a_date(app: Any) -> None:
 def test_storage_order_and_transaction_ids_do_not_identify_a_student(
     app: Any, school: SurveyedSchool, request: pytest.FixtureRequest
 ) -> None:
-    """After 25 students submit one by one, neither the ledger's nor the responses' xmin,
-    physical order (ctid) or dump order ties a response to a student within its batch."""
+    """After 25 students submit one by one, no join of the ledger and the responses by
+    transaction id (xmin) or physical order (ctid, the order pg_dump writes) narrows a response
+    down to fewer than a batch of 5 students."""
     if request.config.getoption("--db") != "postgresql":
         pytest.skip("PostgreSQL storage details")
     window = school.window_id()
+    # Each student gives a different pair of answers, so the test can tell responses apart.
     for n in range(25):
-        answer(school.student(f"pupil-pg{n}"), window, {ITEM: "not-at-all"})
+        levels = ["not-at-all", "once-or-twice", "two-three-a-month", "about-weekly"]
+        answer(
+            school.student(f"pupil-pg{n}"),
+            window,
+            {ITEM: levels[n % 4], "cyber-messages": levels[(n // 4) % 4]},
+        )
     with app.app_context():
         ledger = (
             db.session.execute(
@@ -285,12 +279,77 @@ def test_storage_order_and_transaction_ids_do_not_identify_a_student(
             .all()
         )
         responses = db.session.execute(
-            text("SELECT xmin::text::bigint, id FROM survey_response ORDER BY ctid")
+            text("SELECT xmin::text::bigint, answers FROM survey_response ORDER BY ctid")
         ).all()
-        assert len(ledger) == len(responses) == 25
-        # Every response was written by a batch transaction, never by a ledger's transaction.
-        assert not {x for x, _ in responses} & set(ledger)
-        batches: dict[int, int] = {}
-        for xmin, _id in responses:
-            batches[xmin] = batches.get(xmin, 0) + 1
-        assert min(batches.values()) >= surveys.BATCH, "each batch covers at least 5 children"
+    assert len(ledger) == len(responses) == 25
+    # No response shares a transaction with any ledger row.
+    assert not {xmin for xmin, _ in responses} & set(ledger)
+    batches: dict[int, list[Any]] = {}
+    for xmin, answers in responses:
+        batches.setdefault(xmin, []).append(answers)
+    assert min(len(b) for b in batches.values()) >= surveys.BATCH, "each batch covers ≥ 5"
+    # Inside each batch the physical order is shuffled: it does not follow the order in which
+    # the students submitted (which the ledger's physical order reveals).
+    submitted = [{ITEM: n % 4, "cyber-messages": (n // 4) % 4} for n in range(25)]
+    in_order = 0
+    position = 0
+    for batch in batches.values():
+        expected = submitted[position : position + len(batch)]
+        position += len(batch)
+        in_order += batch == expected
+    assert in_order < len(batches), "shuffled batches do not keep the submission order"
+
+
+def test_a_survey_activity_is_added_by_deep_linking_and_opens_the_survey(
+    app: Any, platform: Any, school: SurveyedSchool
+) -> None:
+    import jwt
+
+    from tests.lti.test_deep_linking import CONTENT_ITEMS, _form
+
+    teacher = app.test_client()
+    platform.launch(teacher, "instructor", message="deep", locale="en")
+    page = teacher.get("/add-to-course").get_data(as_text=True)
+    answer_page = teacher.post(
+        "/add-to-course", data={"csrf_token": csrf(page), "survey": "1"}
+    ).get_data(as_text=True)
+    _action, fields = _form(answer_page)
+    items = jwt.decode(fields["JWT"], options={"verify_signature": False})[CONTENT_ITEMS]
+    [survey_item] = items
+    assert survey_item["custom"] == {"qadam_page": "survey"}
+    assert "lineItem" not in survey_item, "a survey is never graded"
+    student = app.test_client()
+    landing = platform.launch(
+        student,
+        "learner",
+        locale="en",
+        context=CLASS,
+        sub="pupil-link",
+        custom={"qadam_page": "survey"},
+    )
+    assert landing.headers["Location"].split("?")[0] == f"/surveys/{school.window_id()}/"
+
+
+def test_the_database_refuses_a_user_column_on_postgresql(
+    app: Any, school: SurveyedSchool, request: pytest.FixtureRequest
+) -> None:
+    if request.config.getoption("--db") != "postgresql":
+        pytest.skip("the whole-row check is PostgreSQL's; SQLite runs the schema test above")
+    from sqlalchemy.exc import IntegrityError
+
+    with app.app_context():
+        engine = db.engine
+        with engine.begin() as connection:
+            connection.execute(text("ALTER TABLE survey_response ADD COLUMN user_id integer"))
+        try:
+            with pytest.raises(IntegrityError), engine.begin() as connection:
+                connection.execute(
+                    text(
+                        "INSERT INTO survey_response (id, window_id, answers, user_id) "
+                        "VALUES ('x', :window, '{}', 7)"
+                    ),
+                    {"window": school.window_id()},
+                )
+        finally:
+            with engine.begin() as connection:
+                connection.execute(text("ALTER TABLE survey_response DROP COLUMN user_id"))

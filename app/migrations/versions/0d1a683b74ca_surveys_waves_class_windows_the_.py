@@ -92,6 +92,11 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_survey_response_window_id'), ['window_id'], unique=False)
 
     # ### end Alembic commands ###
+    if op.get_bind().dialect.name == "postgresql":
+        from app.models.survey import ANONYMOUS_TABLES, only_columns_ddl
+
+        for table, columns in ANONYMOUS_TABLES.items():
+            op.execute(only_columns_ddl(table, columns))
 
 
 def downgrade():
