@@ -14,6 +14,7 @@ from .survey import (
     SurveyWave,
     SurveyWindow,
 )
+from .survey_result import SurveyResult, SurveyResultSet
 from .tool_key import ToolKey
 
 __all__ = [
@@ -34,6 +35,8 @@ __all__ = [
     "SurveyHeldResponse",
     "SurveyParticipation",
     "SurveyResponse",
+    "SurveyResult",
+    "SurveyResultSet",
     "SurveyWave",
     "SurveyWindow",
     "ToolKey",

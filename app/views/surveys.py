@@ -276,5 +276,5 @@ def close_wave(wave_id: int) -> ResponseReturnValue:
         abort(404)
     if not SurveyActionForm().validate_on_submit():
         abort(400)
-    surveys.close_wave(wave, utc_today())
+    surveys.close_wave(wave, utc_today(), catalog())
     return redirect(url_for("surveys.waves"), code=303)
