@@ -340,3 +340,103 @@ def test_another_school_never_reads_this_one(app: Any, build: Any) -> None:
         db.session.commit()
         with pytest.raises(survey_results.ResultsProblem, match="not-found"):
             survey_results.class_results(wave, class_id=foreign.id, catalog=catalog())
+
+
+# -- who sees what, through the pages -------------------------------------------------------
+
+
+def closed_class_of_12(app: Any, platform: Any) -> tuple[SurveyedSchool, int]:
+    school = SurveyedSchool(app, platform)
+    assert school.set_up_wave().status_code == 303
+    assert school.start_in_class().status_code == 303
+    window = school.window_id()
+    for n in range(12):
+        given = {"bullied": "two-three-a-month" if n < 6 else "not-at-all"}
+        if n < 3:
+            given["told-friend"] = "yes"
+        assert answer(school.student(f"pupil-{n}"), window, given).status_code == 303
+    with app.app_context():
+        wave_id = db.session.scalars(select(SurveyWave.id)).one()
+    page = school.coordinator.get("/surveys/waves").get_data(as_text=True)
+    school.coordinator.post(
+        action(page, f"/surveys/waves/{wave_id}/close"), data={"csrf_token": csrf(page)}
+    )
+    return school, wave_id
+
+
+def coordinator_of_another_school(app: Any, platform: Any) -> Any:
+    from app.services import schools
+
+    with app.app_context():
+        platform_id = db.session.scalars(select(Platform.id)).first()
+        other = schools.add_school(platform_id, "other-school", "Other school").id
+    result = app.test_cli_runner().invoke(args=["coordinator", "code", "--school", str(other)])
+    code = result.stdout.split()[0]
+    client = app.test_client()
+    course = {"id": "course-other", "title": "9Z", "label": "9Z"}
+    platform.launch(client, "instructor", locale="en", context=course, sub="psy-2")
+    page = client.get("/coordinator/code").get_data(as_text=True)
+    client.post(action(page, "/coordinator/code"), data={"csrf_token": csrf(page), "code": code})
+    return client
+
+
+def test_the_coordinator_and_the_teacher_read_the_results_pages(app: Any, platform: Any) -> None:
+    school, wave = closed_class_of_12(app, platform)
+    waves_page = school.coordinator.get("/surveys/waves").get_data(as_text=True)
+    assert f"/surveys/waves/{wave}/results" in waves_page
+    page = school.coordinator.get(f"/surveys/waves/{wave}/results")
+    assert page.status_code == 200
+    assert page.headers["Cache-Control"] == "no-store"
+    html = page.get_data(as_text=True)
+    assert "50% (6 of 12)" in html
+    assert "Not shown: too few answers to protect anonymity" in html  # told: 3 of 12
+    assert 'data-status="suppressed_primary"' in html
+    class_page = school.teacher.get("/surveys/class").get_data(as_text=True)
+    assert f"/surveys/class/results/{wave}" in class_page
+    mine = school.teacher.get(f"/surveys/class/results/{wave}")
+    assert mine.status_code == 200
+    assert "50% (6 of 12)" in mine.get_data(as_text=True)
+
+
+def test_a_student_never_sees_any_result(app: Any, platform: Any) -> None:
+    school, wave = closed_class_of_12(app, platform)
+    student = school.student("pupil-0")
+    assert student.get(f"/surveys/waves/{wave}/results").status_code == 403
+    assert student.get(f"/surveys/class/results/{wave}").status_code == 403
+
+
+def test_a_teacher_never_sees_another_class_or_the_school(app: Any, platform: Any) -> None:
+    school, wave = closed_class_of_12(app, platform)
+    assert school.teacher.get(f"/surveys/waves/{wave}/results").status_code == 403
+    other = app.test_client()
+    course = {"id": "course-6b", "title": "6B", "label": "6B"}
+    platform.launch(other, "instructor", locale="en", context=course, sub="teacher-6b")
+    with app.app_context():
+        db.session.execute(
+            update(SchoolClass)
+            .where(SchoolClass.context_id == "course-6b")
+            .values(school_id=school.school_id, band="basic")
+        )
+        db.session.commit()
+    found = other.get(f"/surveys/class/results/{wave}")
+    assert found.status_code == 404
+    assert "6 of 12" not in found.get_data(as_text=True)
+
+
+def test_a_coordinator_never_sees_another_school(app: Any, platform: Any) -> None:
+    _school, wave = closed_class_of_12(app, platform)
+    stranger = coordinator_of_another_school(app, platform)
+    assert stranger.get("/surveys/waves").status_code == 200
+    refused = stranger.get(f"/surveys/waves/{wave}/results")
+    assert refused.status_code == 404
+    assert "6 of 12" not in refused.get_data(as_text=True)
+
+
+def test_an_open_wave_shows_a_plain_message(app: Any, platform: Any) -> None:
+    school = SurveyedSchool(app, platform)
+    assert school.set_up_wave().status_code == 303
+    with app.app_context():
+        wave_id = db.session.scalars(select(SurveyWave.id)).one()
+    page = school.coordinator.get(f"/surveys/waves/{wave_id}/results")
+    assert page.status_code == 409
+    assert "only after the wave closes" in page.get_data(as_text=True)
