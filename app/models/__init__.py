@@ -14,6 +14,7 @@ from .survey import (
     SurveyWave,
     SurveyWindow,
 )
+from .survey_result import SurveyResult, SurveyResultSet
 from .talk import TalkRequest
 from .tool_key import ToolKey
 
@@ -35,6 +36,8 @@ __all__ = [
     "SurveyHeldResponse",
     "SurveyParticipation",
     "SurveyResponse",
+    "SurveyResult",
+    "SurveyResultSet",
     "SurveyWave",
     "SurveyWindow",
     "TalkRequest",

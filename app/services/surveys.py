@@ -33,6 +33,7 @@ from ..models.survey import (
     SurveyWindow,
     random_id,
 )
+from . import survey_results
 
 BATCH = 5
 ANSWERED, DECLINED = "answered", "declined"
@@ -126,8 +127,9 @@ def wave_of_school(wave_id: int, school_id: int | None) -> SurveyWave | None:
     return wave if wave is not None and wave.school_id == school_id else None
 
 
-def close_wave(wave: SurveyWave, today: date) -> None:
-    """Close the wave and every window of it; held responses all reach the responses table."""
+def close_wave(wave: SurveyWave, today: date, catalog: Catalog | None = None) -> None:
+    """Close the wave and every window of it; held responses all reach the responses table.
+    With ``catalog``, the wave's results are computed and frozen right away."""
     for window in db.session.scalars(
         select(SurveyWindow).where(SurveyWindow.wave_id == wave.id, SurveyWindow.status == OPEN)
     ):
@@ -135,6 +137,11 @@ def close_wave(wave: SurveyWave, today: date) -> None:
     wave.status = CLOSED
     wave.closed_on = today
     db.session.commit()
+    if catalog is not None:
+        try:
+            survey_results.freeze(wave.id, catalog)
+        except survey_results.ResultsProblem:
+            db.session.rollback()  # the first read tries again and says why
 
 
 def is_live(wave: SurveyWave, today: date) -> bool:

@@ -3,6 +3,8 @@ set up waves. Every page that shows answers in progress is ``no-store``; nothing
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
@@ -16,7 +18,8 @@ from ..models import SchoolClass
 from ..models.base import utc_today
 from ..models.survey import SurveyWave, SurveyWindow
 from ..problems import PlainProblem
-from ..services import actors, roster, schools, surveys
+from ..result_labels import REPORTED_AS, status_message
+from ..services import actors, roster, schools, survey_results, surveys
 from ..services.actors import ActorRole
 
 bp = Blueprint("surveys", __name__, url_prefix="/surveys")
@@ -276,5 +279,62 @@ def close_wave(wave_id: int) -> ResponseReturnValue:
         abort(404)
     if not SurveyActionForm().validate_on_submit():
         abort(400)
-    surveys.close_wave(wave, utc_today())
+    surveys.close_wave(wave, utc_today(), catalog())
     return redirect(url_for("surveys.waves"), code=303)
+
+
+# -- results of closed waves ----------------------------------------------------------------
+
+
+def _results_page(
+    read: Callable[[], survey_results.WaveResults | survey_results.UnitResults], eyebrow: str
+) -> ResponseReturnValue:
+    """Render what ``read()`` returns, or say plainly why there is nothing to show."""
+    try:
+        found = read()
+    except survey_results.ResultsProblem as problem:
+        if problem.reason == "not-found":
+            abort(404)
+        if problem.reason == "wave-open":
+            raise PlainProblem(409, _("Results are shown only after the wave closes.")) from None
+        raise PlainProblem(409, _("These results cannot be shown now.")) from None
+    except survey_results.NotPublishable:
+        raise PlainProblem(
+            409, _("These results cannot be shown: a hidden number could be worked out from them.")
+        ) from None
+    if isinstance(found, survey_results.WaveResults):
+        units = [found.school, *found.classes]
+    else:
+        units = [found]
+    return _no_store(
+        render_template(
+            "surveys/results.html",
+            units=units,
+            eyebrow=eyebrow,
+            status_message=status_message,
+            reported_as=REPORTED_AS,
+        )
+    )
+
+
+@bp.get("/waves/<int:wave_id>/results")
+@require_role(ActorRole.COORDINATOR)
+def wave_results(wave_id: int) -> ResponseReturnValue:
+    """A school coordinator's results of a closed wave: the school and every class."""
+    school_id = _coordinator_school()
+    school = schools.school(school_id)
+    return _results_page(
+        lambda: survey_results.wave_results(wave_id, school_id=school_id, catalog=catalog()),
+        school.name if school else "",
+    )
+
+
+@bp.get("/class/results/<int:wave_id>")
+@require_role(ActorRole.TEACHER)
+def class_results(wave_id: int) -> ResponseReturnValue:
+    """A teacher's results of their own class in a closed wave."""
+    school_class = _my_class()
+    return _results_page(
+        lambda: survey_results.class_results(wave_id, class_id=school_class.id, catalog=catalog()),
+        school_class.title,
+    )
