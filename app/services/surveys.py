@@ -333,6 +333,16 @@ def clean_answers(survey: Survey, raw: Mapping[str, str]) -> dict[str, int]:
     return answers
 
 
+def _still_open(window_id: int) -> bool:
+    """Whether the window is open, read again under a share lock held until this transaction
+    ends: a closing waits for the submissions in flight, and one that comes after it sees the
+    window closed (the caller's copy was read earlier and may be stale)."""
+    status = db.session.scalar(
+        select(SurveyWindow.status).where(SurveyWindow.id == window_id).with_for_update(read=True)
+    )
+    return status == OPEN
+
+
 def _record(window: SurveyWindow, key: str, outcome: str) -> None:
     db.session.execute(
         insert(SurveyParticipation).values(
@@ -352,6 +362,9 @@ def submit(
     if window.status != OPEN:
         raise SurveyProblem("window-closed")
     answers = clean_answers(survey, raw)
+    if not _still_open(window.id):
+        db.session.rollback()
+        raise SurveyProblem("window-closed")
     try:
         _record(window, participant_key(secret, sub, window.id), ANSWERED)
         db.session.execute(
@@ -367,6 +380,9 @@ def submit(
 def decline(window: SurveyWindow, secret: bytes, sub: str) -> None:
     """Record that someone chose not to take part (counted, nothing else)."""
     if window.status != OPEN:
+        raise SurveyProblem("window-closed")
+    if not _still_open(window.id):
+        db.session.rollback()
         raise SurveyProblem("window-closed")
     try:
         _record(window, participant_key(secret, sub, window.id), DECLINED)

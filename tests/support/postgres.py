@@ -33,9 +33,15 @@ def _free_port() -> int:
 
 
 class PostgresServer:
-    """Starts ``postgres`` on a free loopback port in a temporary directory; stops it after."""
+    """Starts ``postgres`` on a free loopback port in a temporary directory; stops it after.
 
-    def __init__(self) -> None:
+    Fast and not crash-safe by default (no fsync, commits acknowledged before their WAL is
+    written). ``durable=True`` keeps ``synchronous_commit`` on, for tests that crash the server
+    with ``restart("immediate")`` and count what was acknowledged.
+    """
+
+    def __init__(self, *, durable: bool = False) -> None:
+        self.durable = durable
         self.bindir = _bindir()
         self.root = Path(tempfile.mkdtemp(prefix="qadam-pg-"))
         self.datadir = self.root / "data"
@@ -62,6 +68,16 @@ class PostgresServer:
             "--encoding=UTF8",
             "--no-locale",
         )
+        self._start_server()
+        return self
+
+    def _start_server(self) -> None:
+        options = (
+            f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories="
+            f"{self.root} -c fsync=off -c full_page_writes=off -c max_connections=200"
+        )
+        if not self.durable:
+            options += " -c synchronous_commit=off"
         self._run(
             str(self.bindir / "pg_ctl"),
             "-D",
@@ -73,11 +89,16 @@ class PostgresServer:
             "60",
             "start",
             "-o",
-            f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories="
-            f"{self.root} -c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=200",
+            options,
         )
-        return self
+
+    def restart(self, mode: str = "fast", down_for: float = 0.0) -> None:
+        """Stop the server (``fast``: end sessions and checkpoint; ``immediate``: as a crash,
+        recovered from the WAL on start), stay down ``down_for`` seconds, start it again on
+        the same data directory and port."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", mode, "-w", "stop")
+        time.sleep(down_for)
+        self._start_server()
 
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, select, text
 
+from app.content_catalog import catalog
 from app.extensions import db
 from app.models import SchoolClass, SurveyParticipation, SurveyResponse
 from app.models.base import utc_today
@@ -298,6 +299,30 @@ def test_storage_order_and_transaction_ids_do_not_identify_a_student(
         position += len(batch)
         in_order += batch == expected
     assert in_order < len(batches), "shuffled batches do not keep the submission order"
+
+
+def test_a_submission_that_meets_the_closing_is_refused_not_left_held(
+    app: Any, school: SurveyedSchool
+) -> None:
+    """The page read the window open, the teacher closed it before the answers were written:
+    the answers must not land as a held response that no batch will ever move."""
+    window_id = school.window_id()
+    with app.app_context():
+        window = db.session.get(SurveyWindow, window_id)  # the student's request reads it open
+        survey = catalog().survey(window.survey_id)
+        with app.app_context():  # the teacher's request, on its own database session
+            surveys.close_window(db.session.get(SurveyWindow, window_id), utc_today())
+            db.session.remove()
+        for act in (
+            lambda: surveys.submit(window, survey, b"k", "pupil-late", {ITEM: "not-at-all"}),
+            lambda: surveys.decline(window, b"k", "pupil-late-2"),
+        ):
+            with pytest.raises(surveys.SurveyProblem) as refused:
+                act()
+            assert refused.value.reason == "window-closed"
+        db.session.rollback()
+        assert db.session.scalar(select(db.func.count()).select_from(SurveyHeldResponse)) == 0
+        assert surveys.participation(window_id) == surveys.Participation(0, 0)
 
 
 def test_a_survey_activity_is_added_by_deep_linking_and_opens_the_survey(
