@@ -1,5 +1,6 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
 
+from .area import Area
 from .coordinator import CoordinatorGrant
 from .lesson_delivery import LessonDelivery
 from .lti_store import LtiStoreEntry
@@ -18,6 +19,7 @@ from .talk import TalkRequest
 from .tool_key import ToolKey
 
 __all__ = [
+    "Area",
     "CoordinatorGrant",
     "Deployment",
     "LessonDelivery",

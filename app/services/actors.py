@@ -92,6 +92,9 @@ class Actor:
     # A coordinator's scope: the school of their grant; None for a site administrator, who
     # sees the whole platform.
     coordinator_school_id: int | None = None
+    # An area coordinator's scope instead (district or region staff): a KATO code. They see
+    # the schools of the area, never one school's classes.
+    coordinator_area: str | None = None
     safeguarding: bool = False  # designated safeguarding staff (from the grant)
     site_wide: bool = False  # a site administrator: a coordinator of every school of the site
 
@@ -120,9 +123,9 @@ _CLASS = select(
     SchoolClass.platform_id == bindparam("platform_id"),
     SchoolClass.context_id == bindparam("context_id"),
 )
-_GRANT = select(CoordinatorGrant.school_id, CoordinatorGrant.safeguarding).where(
-    CoordinatorGrant.person_id == bindparam("person_id")
-)
+_GRANT = select(
+    CoordinatorGrant.school_id, CoordinatorGrant.area_code, CoordinatorGrant.safeguarding
+).where(CoordinatorGrant.person_id == bindparam("person_id"))
 _MEMBERSHIP = select(Membership.id, Membership.role, Membership.last_launch_at).where(
     Membership.person_id == bindparam("person_id"),
     Membership.school_class_id == bindparam("school_class_id"),
@@ -230,10 +233,19 @@ def record_launch(
         launch_id=launch.launch_id,
         resource_link_pk=resource_link_pk,
         school_id=school_id,
-        coordinator_school_id=((grant.school_id or school_id) if grant is not None else None),
+        coordinator_school_id=_granted_school(grant, school_id),
+        coordinator_area=grant.area_code if grant is not None else None,
         safeguarding=bool(grant.safeguarding) if grant is not None else False,
         site_wide=role is ActorRole.COORDINATOR and grant is None,
     )
+
+
+def _granted_school(grant: Any, launch_school_id: int | None) -> int | None:
+    """The school a grant covers; a grant from before schools existed covers the school of
+    the class launched from, an area grant no school."""
+    if grant is None or grant.area_code is not None:
+        return None
+    return int(grant.school_id) if grant.school_id is not None else launch_school_id
 
 
 def classes_of(person_id: int) -> list[tuple[SchoolClass, str]]:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from html import escape
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +120,7 @@ def district_shapes(region_code: str) -> dict[str, Shape]:
 
 def _shapes(level: str, wanted: Callable[[str], bool]) -> dict[str, Shape]:
     return {
-        code: Shape(item["d"], tuple(item["bbox"]))  # type: ignore[arg-type]
+        code: Shape(item["d"], tuple(item["bbox"]))
         for code, item in _shape_data()[level]["shapes"].items()
         if wanted(code)
     }
@@ -141,7 +142,7 @@ def classes(values: list[float], count: int = len(PALETTE)) -> list[tuple[float,
     step = (high - low) / count
     edges = [low + i * step for i in range(count + 1)]
     if not all(float(v).is_integer() for v in values):
-        return list(zip(edges, edges[1:], strict=False))
+        return list(pairwise(edges))
     found: list[tuple[float, float]] = []
     for i in range(count):
         first = math.ceil(edges[i]) if i == 0 else math.floor(edges[i]) + 1

@@ -40,6 +40,9 @@ def enter_code() -> ResponseReturnValue:
                     )
                 )
             else:
+                if grant.area_code is not None:
+                    become_coordinator(None, safeguarding=False, area_code=grant.area_code)
+                    return redirect(url_for("areas.area"), code=303)
                 become_coordinator(grant.school_id or 0, safeguarding=grant.safeguarding)
                 return redirect(url_for("home.coordinator"), code=303)
     return render_template("home/coordinator_code.html", form=form, error=error), (
@@ -49,8 +52,13 @@ def enter_code() -> ResponseReturnValue:
 
 def coordinator_school() -> int | None:
     """The school the coordinator acts for: their grant's, or (a site administrator) the
-    school of the class they launched from."""
+    school of the class they launched from. An area coordinator has none: refused plainly."""
     actor = g.actor
+    if actor.coordinator_area is not None:
+        raise PlainProblem(
+            403,
+            _("As an area coordinator you see the schools of your area, not a school's pages."),
+        )
     return actor.school_id if actor.site_wide else actor.coordinator_school_id
 
 
