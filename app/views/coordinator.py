@@ -6,12 +6,13 @@ from typing import Any
 
 from flask import Blueprint, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..auth import become_coordinator, require_role
 from ..forms import CoordinatorCodeForm, NewCoordinatorCodeForm, SchoolNameForm
 from ..problems import PlainProblem
-from ..services import coordinators, schools, talk
+from ..services import areas, coordinators, schools, talk
 from ..services.actors import ActorRole
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
@@ -128,6 +129,8 @@ def coordinator_page() -> dict[str, Any]:
             if school_id is not None
             else []
         ),
+        # Where the school is (KATO), read-only: the operator maps it.
+        "school_area": areas.school_area(school, str(get_locale() or "en")),
         "all_schools": schools.list_schools(actor.platform_id) if actor.site_wide else [],
         "code_form": NewCoordinatorCodeForm(formdata=None),
         "name_form": SchoolNameForm(formdata=None, name=school.name if school else ""),

@@ -280,3 +280,13 @@ def test_a_grant_is_for_a_school_or_an_area_never_both(
         with pytest.raises(IntegrityError):
             db.session.commit()
         db.session.rollback()
+
+
+def test_a_school_coordinator_sees_where_their_school_is(
+    app: Any, client: Any, platform: Any
+) -> None:
+    two_schools(app, client, platform)
+    coordinator = app.test_client()
+    make_coordinator(app, platform, coordinator, "psychologist-lyceum", school_id(app, "Lyceum 9"))
+    page = coordinator.get("/coordinator").get_data(as_text=True)
+    assert "Area: Almaly, Almaty (city) (KATO 751110123, list of 2024)." in page
