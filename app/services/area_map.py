@@ -30,8 +30,8 @@ HATCH_INK = "#444444"
 BORDER = "#666666"
 CANVAS_WIDTH = 1000
 MAP_MAX_HEIGHT = 620
-LEGEND_ROW = 40
-FONT_SIZE = 20
+LEGEND_ROW = 52
+FONT_SIZE = 30
 
 OK = "ok"
 SUPPRESSED = "suppressed"
@@ -277,8 +277,8 @@ def _legend_svg(legend: list[LegendEntry], top: int, hatch: str) -> tuple[str, i
             x, y = 10, y + LEGEND_ROW
         fill = f"url(#{hatch}-l)" if entry.fill == "hatch" else entry.fill
         parts.append(
-            f'<rect x="{x}" y="{y}" width="28" height="22" fill="{fill}" stroke="{BORDER}"/>'
-            f'<text x="{x + 36}" y="{y + 18}">{escape(entry.label)}</text>'
+            f'<rect x="{x}" y="{y}" width="40" height="32" fill="{fill}" stroke="{BORDER}"/>'
+            f'<text x="{x + 50}" y="{y + 26}">{escape(entry.label)}</text>'
         )
         x = 10 if special else x + width
         y = y + LEGEND_ROW if special else y
