@@ -89,7 +89,7 @@ def test_the_map_renders_both_levels_and_axe_finds_nothing(
     entries = page.evaluate(WEIGHT)
     # Nothing is compressed and the style sheet may come from the cache: count every byte of
     # the page and what it loads, once, as a first visit without compression would.
-    first_visit = sum(dict((name, size) for name, _, size in entries).values())
+    first_visit = sum({name: size for name, _, size in entries}.values())
     print(f"region map page, first visit: {first_visit:,} B ({entries})")
     assert first_visit <= 60_000
 

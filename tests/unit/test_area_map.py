@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
+import xml.etree.ElementTree as ET  # our own output, never untrusted input
 
 import pytest
 
@@ -33,7 +33,7 @@ def test_the_region_map_has_20_areas_each_with_a_title_and_a_hatched_suppressed_
     print(f"region map SVG: {len(rendered.svg.encode()):,} bytes")
     assert len(rendered.svg.encode()) < 40_000
 
-    root = ET.fromstring(rendered.svg)  # well-formed XML
+    root = ET.fromstring(rendered.svg)  # noqa: S314  # well-formed XML
     assert root.get("role") == "img"
     labelled_by = root.get("aria-labelledby").split()
     ids = {el.get("id") for el in root.iter() if el.get("id")}
@@ -63,7 +63,7 @@ def test_districts_of_one_region_are_drawn_from_their_own_subset() -> None:
     assert all(code.startswith("75") for code in shapes)
     rendered = area_map.render_map(shapes, {}, names(shapes), LABELS, id_prefix="d")
     print(f"Almaty city districts SVG: {len(rendered.svg.encode()):,} bytes")
-    root = ET.fromstring(rendered.svg)
+    root = ET.fromstring(rendered.svg)  # noqa: S314
     assert len(list(root.iter(f"{SVG}path"))) == len(shapes)
     assert {row.status for row in rendered.rows} == {"no_data"}
     assert [entry.label for entry in rendered.legend] == ["No data"]
@@ -77,10 +77,10 @@ def test_districts_of_one_region_are_drawn_from_their_own_subset() -> None:
 
 def test_text_is_escaped() -> None:
     shapes = area_map.district_shapes("710000000")
-    evil = {code: "<script>alert(1)</script>" for code in shapes}
+    evil = dict.fromkeys(shapes, "<script>alert(1)</script>")
     rendered = area_map.render_map(shapes, {}, evil, LABELS)
     assert "<script>" not in rendered.svg
-    ET.fromstring(rendered.svg)
+    ET.fromstring(rendered.svg)  # noqa: S314
 
 
 @pytest.mark.parametrize(
