@@ -184,6 +184,9 @@ def test_an_area_coordinator_sees_the_schools_of_their_area_and_nothing_else(
     )
     # The next launch from Moodle keeps the area scope (never the school launched from).
     platform.launch(staff, "instructor", locale="en", sub="akmola-staff", context=CLASS_B)
+    with staff.session_transaction() as session:
+        scopes = {(e["cs"], e["ca"]) for e in session["launches"].values()}
+    assert scopes == {(None, "110000000")}, "an area grant never covers the launch's school"
     again = staff.get("/coordinator", follow_redirects=True).get_data(as_text=True)
     assert "School 1 Kokshetau" in again
     assert "Lyceum 9" not in again
