@@ -51,7 +51,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .outbox_worker import init_app as init_outbox_worker
     from .services.scoring import score_question
     from .services.shuffle import shuffled_options
-    from .views import coordinator, errors, home, lessons, lti_views, quizzes, surveys, talk
+    from .views import (
+        areas,
+        coordinator,
+        errors,
+        home,
+        lessons,
+        lti_views,
+        quizzes,
+        surveys,
+        talk,
+    )
 
     babel.init_app(app, locale_selector=i18n.select_locale)
     app.jinja_env.globals.update(i18n.template_globals())
@@ -76,6 +86,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(coordinator.bp)
     app.register_blueprint(surveys.bp)
     app.register_blueprint(talk.bp)
+    app.register_blueprint(areas.bp)
     init_outbox_worker(app)
     register_cli(app)
 

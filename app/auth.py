@@ -54,6 +54,7 @@ def remember_actor(actor: Actor, launch_locale: str) -> str:
         "k": actor.resource_link_pk,
         "s": actor.school_id,
         "cs": actor.coordinator_school_id,
+        "ca": actor.coordinator_area,
         "sg": actor.safeguarding,
         "sw": actor.site_wide,
         "t": now,
@@ -86,6 +87,7 @@ def _actor(entry: dict[str, Any]) -> Actor:
         resource_link_pk=entry.get("k"),
         school_id=entry.get("s"),
         coordinator_school_id=entry.get("cs"),
+        coordinator_area=entry.get("ca"),
         safeguarding=bool(entry.get("sg")),
         site_wide=bool(entry.get("sw")),
     )
@@ -122,9 +124,11 @@ def load_actor() -> None:
     g.launch_locale = entry.get("lc")
 
 
-def become_coordinator(school_id: int, *, safeguarding: bool) -> None:
-    """Make the current launch a coordinator of ``school_id`` (a coordinator code was
-    accepted)."""
+def become_coordinator(
+    school_id: int | None, *, safeguarding: bool, area_code: str | None = None
+) -> None:
+    """Make the current launch a coordinator of ``school_id`` or of the area ``area_code``
+    (a coordinator code was accepted)."""
     entries = _entries()
     key = g.get("launch_key")
     if key in entries:
@@ -132,6 +136,7 @@ def become_coordinator(school_id: int, *, safeguarding: bool) -> None:
             **entries[key],
             "r": ActorRole.COORDINATOR.value,
             "cs": school_id,
+            "ca": area_code,
             "sg": safeguarding,
             "sw": False,
         }

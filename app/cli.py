@@ -13,7 +13,7 @@ import lti
 
 from .extensions import db
 from .models import Platform, School
-from .services import coordinators, schools, tool_keys
+from .services import areas, coordinators, schools, tool_keys
 from .services import registration_invites as invites
 from .services.lti_store import DatabaseKeyValueStore
 from .services.platforms import (
@@ -34,6 +34,7 @@ lti_cli = AppGroup("lti", help="LTI housekeeping.")
 content_cli = AppGroup("content", help="Lessons, quizzes and surveys.")
 outbox_cli = AppGroup("outbox", help="Scores waiting to reach the platforms' gradebooks.")
 school_cli = AppGroup("school", help="Schools: every class belongs to one.")
+area_cli = AppGroup("area", help="Areas: the KATO regions and districts schools are mapped to.")
 coordinator_cli = AppGroup(
     "coordinator", help="Coordinator rights: one-time codes for school staff, and grants."
 )
@@ -78,6 +79,13 @@ def _school_for_code(school_id: int | None, issuer: str | None, client_id: str |
 
 @coordinator_cli.command("code")
 @click.option("--school", "school_id", type=int, help="The school (see `flask school list`).")
+@click.option(
+    "--area",
+    "area_code",
+    default=None,
+    help="Or a region's or district's KATO code, for area staff (see `flask area list`); "
+    "with --issuer when several Moodle sites are registered.",
+)
 @click.option("--issuer", default=None, help="Or the Moodle site, when it has one school.")
 @click.option("--client-id", default=None, help="Its client ID, if the site is registered twice.")
 @click.option(
@@ -93,9 +101,18 @@ def _school_for_code(school_id: int | None, issuer: str | None, client_id: str |
     help="The person is designated safeguarding staff (school psychologist, anti-bullying team).",
 )
 def coordinator_code(
-    school_id: int | None, issuer: str | None, client_id: str | None, hours: int, safeguarding: bool
+    school_id: int | None,
+    area_code: str | None,
+    issuer: str | None,
+    client_id: str | None,
+    hours: int,
+    safeguarding: bool,
 ) -> None:
-    """Print a one-time code that makes a staff member a coordinator of a school."""
+    """Print a one-time code that makes a staff member a coordinator of a school, or of an
+    area (district or region staff, who see the schools mapped into it)."""
+    if area_code is not None:
+        _area_code(area_code, school_id, issuer, client_id, hours, safeguarding)
+        return
     school = _school_for_code(school_id, issuer, client_id)
     code = coordinators.make_code(
         school.platform_id,
@@ -113,6 +130,43 @@ def coordinator_code(
     )
 
 
+def _area_code(
+    code: str,
+    school_id: int | None,
+    issuer: str | None,
+    client_id: str | None,
+    hours: int,
+    safeguarding: bool,
+) -> None:
+    if school_id is not None:
+        raise click.UsageError("A code is for a school (--school) or an area (--area), not both.")
+    if safeguarding:
+        raise click.UsageError(
+            "Designated safeguarding staff belong to a school: --safeguarding needs --school."
+        )
+    try:
+        found = areas.usable_area(code)
+    except areas.AreaInputError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if issuer:
+        platform = _platform(issuer, client_id)
+    else:
+        registered = list_platforms()
+        if len(registered) != 1:
+            raise click.UsageError("Name the staff member's Moodle site with --issuer.")
+        platform = registered[0]
+    made = coordinators.make_code(
+        platform.id, None, area_code=found.kato, granted_by="operator", hours=hours
+    )
+    click.echo(made)
+    click.echo(
+        f"For the {found.level} {found.name_en} ({found.kato}) on {platform.issuer}: valid once, "
+        f"for {hours} hours. The staff member opens Qadam from a Moodle course where they are a "
+        "teacher, chooses “I have a coordinator code” and enters it.",
+        err=True,
+    )
+
+
 @school_cli.command("list")
 @click.option("--issuer", default=None, help="Only the schools of this Moodle site.")
 def school_list(issuer: str | None) -> None:
@@ -122,7 +176,13 @@ def school_list(issuer: str | None) -> None:
     if not rows:
         click.echo("No schools yet: a school appears with its first launch, or add one.")
     for row in rows:
-        click.echo(f"{row.id}\t{row.issuer}\t{row.key}\t{row.name}\tclasses={row.classes}")
+        where = (
+            f"kato={row.kato_locality} district={row.kato_district} region={row.kato_region} "
+            f"(KATO {row.kato_version})"
+            if row.kato_locality
+            else "kato=not mapped"
+        )
+        click.echo(f"{row.id}\t{row.issuer}\t{row.key}\t{row.name}\tclasses={row.classes}\t{where}")
 
 
 @school_cli.command("add")
@@ -171,6 +231,63 @@ def school_merge(from_id: int, into_id: int) -> None:
     except schools.SchoolInputError as exc:
         raise click.UsageError(str(exc)) from exc
     click.echo(f"{moved} class(es) moved into school {into_id}; school {from_id} removed.")
+
+
+@school_cli.command("map")
+@click.argument("school_id", type=int)
+@click.option("--kato", "locality", required=True, help="The school's 9-digit KATO locality code.")
+@click.option(
+    "--district",
+    default=None,
+    help="The district's KATO code, when the locality code does not begin with it "
+    "(it must be in the same region).",
+)
+def school_map(school_id: int, locality: str, district: str | None) -> None:
+    """Map a school to its KATO locality; its district and region come from the area lists."""
+    try:
+        mapping = areas.map_school(school_id, locality, district)
+    except areas.AreaInputError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(
+        f"School {school_id}: locality {mapping.locality}, district {mapping.district.kato} "
+        f"({mapping.district.name_en}), region {mapping.region.kato} ({mapping.region.name_en}), "
+        f"KATO {mapping.version}."
+    )
+
+
+@area_cli.command("import")
+@click.option(
+    "--version",
+    "version",
+    default=areas.CURRENT_VERSION,
+    show_default=True,
+    help="The KATO version of the shipped lists to import.",
+)
+def area_import(version: str) -> None:
+    """Import (or update) the region and district lists; run again after an upgrade."""
+    try:
+        report = areas.import_lists(version)
+    except (OSError, areas.AreaInputError) as exc:
+        raise click.ClickException(f"Cannot import the KATO {version} lists: {exc}") from exc
+    click.echo(
+        f"KATO {version}: {report.regions} regions, {report.districts} districts "
+        f"({report.added} added, {report.updated} updated, {report.retired} retired)."
+    )
+
+
+@area_cli.command("list")
+@click.option("--region", default=None, help="List this region's districts instead.")
+def area_list(region: str | None) -> None:
+    """List the regions (or one region's districts): KATO code, names en/kk/ru."""
+    try:
+        rows = areas.list_areas(region)
+    except areas.AreaInputError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if not rows:
+        click.echo("No areas: run `flask area import` (or check the region code).")
+    for row in rows:
+        retired = "\tretired" if row.retired else ""
+        click.echo(f"{row.kato}\t{row.name_en}\t{row.name_kk}\t{row.name_ru}{retired}")
 
 
 @coordinator_cli.command("list")
@@ -507,6 +624,7 @@ def register_cli(app: Flask) -> None:
         content_cli,
         outbox_cli,
         coordinator_cli,
+        area_cli,
         school_cli,
         talk_cli,
     ):

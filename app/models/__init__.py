@@ -1,5 +1,6 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
 
+from .area import Area
 from .coordinator import CoordinatorGrant
 from .lesson_delivery import LessonDelivery
 from .lti_store import LtiStoreEntry
@@ -19,6 +20,7 @@ from .talk import TalkRequest
 from .tool_key import ToolKey
 
 __all__ = [
+    "Area",
     "CoordinatorGrant",
     "Deployment",
     "LessonDelivery",

@@ -27,3 +27,9 @@ class School(db.Model):  # type: ignore[name-defined]
     key: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Where the school is (see services/areas.py): its 9-digit KATO locality as the operator
+    # gave it, and the district and region derived from the shipped lists of ``kato_version``.
+    kato_locality: Mapped[str | None] = mapped_column(String(9))
+    kato_district: Mapped[str | None] = mapped_column(String(9), index=True)
+    kato_region: Mapped[str | None] = mapped_column(String(9), index=True)
+    kato_version: Mapped[str | None] = mapped_column(String(10))

@@ -92,6 +92,9 @@ class Actor:
     # A coordinator's scope: the school of their grant; None for a site administrator, who
     # sees the whole platform.
     coordinator_school_id: int | None = None
+    # An area coordinator's scope instead (district or region staff): a KATO code. They see
+    # the schools of the area, never one school's classes.
+    coordinator_area: str | None = None
     safeguarding: bool = False  # designated safeguarding staff (from the grant)
     site_wide: bool = False  # a site administrator: a coordinator of every school of the site
 
@@ -113,6 +116,7 @@ _PERSON = (
         Person.id,
         CoordinatorGrant.id.label("grant_id"),
         CoordinatorGrant.school_id.label("grant_school_id"),
+        CoordinatorGrant.area_code.label("grant_area_code"),
         CoordinatorGrant.safeguarding.label("grant_safeguarding"),
     )
     .outerjoin(CoordinatorGrant, CoordinatorGrant.person_id == Person.id)
@@ -226,7 +230,8 @@ def record_launch(
         launch_id=launch.launch_id,
         resource_link_pk=resource_link_pk,
         school_id=school_id,
-        coordinator_school_id=((grant.grant_school_id or school_id) if grant is not None else None),
+        coordinator_school_id=_granted_school(grant, school_id),
+        coordinator_area=grant.grant_area_code if grant is not None else None,
         safeguarding=bool(grant.grant_safeguarding) if grant is not None else False,
         site_wide=role is ActorRole.COORDINATOR and grant is None,
     )
@@ -298,6 +303,14 @@ def _record_class(
             .values(role=role.value, last_launch_at=now)
         )
     return school_class_id, found.roster_url, school_id
+
+
+def _granted_school(grant: Any, launch_school_id: int | None) -> int | None:
+    """The school a grant covers; a grant from before schools existed covers the school of
+    the class launched from, an area grant no school."""
+    if grant is None or grant.grant_area_code is not None:
+        return None
+    return int(grant.grant_school_id) if grant.grant_school_id is not None else launch_school_id
 
 
 def classes_of(person_id: int) -> list[tuple[SchoolClass, str]]:

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -58,19 +58,26 @@ def _code_key(code: str) -> str:
 
 def make_code(
     platform_id: int,
-    school_id: int,
+    school_id: int | None,
     *,
+    area_code: str | None = None,
     safeguarding: bool = False,
     granted_by: str,
     hours: int = DEFAULT_CODE_HOURS,
 ) -> str:
-    """A new one-time code for a school of the platform, shown once (only its hash is kept)."""
+    """A new one-time code for a school of the platform, or for an area (a region's or
+    district's staff), shown once (only its hash is kept)."""
+    if (school_id is None) == (area_code is None):
+        raise ValueError("a code is for a school or for an area")
+    if area_code is not None and safeguarding:
+        raise ValueError("safeguarding staff belong to a school")
     raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     DatabaseKeyValueStore().set(
         _code_key(raw),
         {
             "platform": platform_id,
             "school": school_id,
+            "area": area_code,
             "safeguarding": safeguarding,
             "by": granted_by,
         },
@@ -93,16 +100,25 @@ def redeem_code(code: str, person_id: int, platform_id: int) -> CoordinatorGrant
             store.set(_code_key(normalized), found, FAILURE_WINDOW)
         store.set(failures_key, failures + 1, FAILURE_WINDOW)
         raise CodeRefused("unknown")
+    area_code = found.get("area")
     return _grant(
         person_id,
-        int(found["school"]),
-        bool(found.get("safeguarding")),
+        int(found["school"]) if found.get("school") is not None else None,
+        bool(found.get("safeguarding")) and not area_code,
         str(found.get("by") or ""),
+        area_code=str(area_code) if area_code else None,
     )
 
 
-def _grant(person_id: int, school_id: int, safeguarding: bool, granted_by: str) -> CoordinatorGrant:
-    """Grant (or move) a person's coordinator rights to ``school_id``."""
+def _grant(
+    person_id: int,
+    school_id: int | None,
+    safeguarding: bool,
+    granted_by: str,
+    *,
+    area_code: str | None = None,
+) -> CoordinatorGrant:
+    """Grant (or move) a person's coordinator rights to ``school_id`` or ``area_code``."""
     grant = db.session.scalar(
         select(CoordinatorGrant).where(CoordinatorGrant.person_id == person_id)
     )
@@ -110,12 +126,14 @@ def _grant(person_id: int, school_id: int, safeguarding: bool, granted_by: str) 
         grant = CoordinatorGrant(
             person_id=person_id,
             school_id=school_id,
+            area_code=area_code,
             safeguarding=safeguarding,
             granted_by=granted_by[:60],
         )
         db.session.add(grant)
     else:
         grant.school_id = school_id
+        grant.area_code = area_code
         grant.safeguarding = safeguarding
         grant.granted_by = granted_by[:60]
     try:
@@ -129,9 +147,16 @@ def _grant(person_id: int, school_id: int, safeguarding: bool, granted_by: str) 
 
 
 def grant_for(
-    platform_id: int, school_id: int, sub: str, *, safeguarding: bool, granted_by: str
+    platform_id: int,
+    school_id: int | None,
+    sub: str,
+    *,
+    safeguarding: bool,
+    granted_by: str,
+    area_code: str | None = None,
 ) -> None:
-    """Grant coordinator rights for a school to the platform's user ``sub`` (operator, demo)."""
+    """Grant coordinator rights for a school (or an area) to the platform's user ``sub``
+    (operator, demo)."""
     person = db.session.scalar(
         select(Person).where(Person.platform_id == platform_id, Person.sub == sub)
     )
@@ -139,7 +164,7 @@ def grant_for(
         person = Person(platform_id=platform_id, sub=sub)
         db.session.add(person)
         db.session.flush()
-    _grant(person.id, school_id, safeguarding, granted_by)
+    _grant(person.id, school_id, safeguarding, granted_by, area_code=area_code)
 
 
 def is_granted(person_id: int) -> bool:
@@ -156,7 +181,7 @@ def grants() -> list[GrantRow]:
         select(
             CoordinatorGrant.id,
             Platform.issuer,
-            func.coalesce(School.name, ""),
+            func.coalesce(School.name, literal("area ") + CoordinatorGrant.area_code, ""),
             Person.sub,
             CoordinatorGrant.safeguarding,
             CoordinatorGrant.granted_by,

@@ -76,15 +76,32 @@ class SchoolRow:
     key: str
     name: str
     classes: int
+    kato_locality: str | None = None
+    kato_district: str | None = None
+    kato_region: str | None = None
+    kato_version: str | None = None
 
 
 def list_schools(platform_id: int | None = None) -> list[SchoolRow]:
-    """Schools (of one platform, or all) with how many classes each has."""
+    """Schools (of one platform, or all) with how many classes each has, and their area."""
+    where = (
+        School.kato_locality,
+        School.kato_district,
+        School.kato_region,
+        School.kato_version,
+    )
     query = (
-        select(School.id, Platform.issuer, School.key, School.name, func.count(SchoolClass.id))
+        select(
+            School.id,
+            Platform.issuer,
+            School.key,
+            School.name,
+            func.count(SchoolClass.id),
+            *where,
+        )
         .join(Platform, Platform.id == School.platform_id)
         .outerjoin(SchoolClass, SchoolClass.school_id == School.id)
-        .group_by(School.id, Platform.issuer, School.key, School.name)
+        .group_by(School.id, Platform.issuer, School.key, School.name, *where)
         .order_by(Platform.issuer, School.name, School.id)
     )
     if platform_id is not None:

@@ -6,12 +6,13 @@ from typing import Any
 
 from flask import Blueprint, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..auth import become_coordinator, require_role
 from ..forms import CoordinatorCodeForm, NewCoordinatorCodeForm, SchoolNameForm
 from ..problems import PlainProblem
-from ..services import coordinators, schools, talk
+from ..services import areas, coordinators, schools, talk
 from ..services.actors import ActorRole
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
@@ -40,6 +41,9 @@ def enter_code() -> ResponseReturnValue:
                     )
                 )
             else:
+                if grant.area_code is not None:
+                    become_coordinator(None, safeguarding=False, area_code=grant.area_code)
+                    return redirect(url_for("areas.area"), code=303)
                 become_coordinator(grant.school_id or 0, safeguarding=grant.safeguarding)
                 return redirect(url_for("home.coordinator"), code=303)
     return render_template("home/coordinator_code.html", form=form, error=error), (
@@ -49,8 +53,13 @@ def enter_code() -> ResponseReturnValue:
 
 def coordinator_school() -> int | None:
     """The school the coordinator acts for: their grant's, or (a site administrator) the
-    school of the class they launched from."""
+    school of the class they launched from. An area coordinator has none: refused plainly."""
     actor = g.actor
+    if actor.coordinator_area is not None:
+        raise PlainProblem(
+            403,
+            _("As an area coordinator you see the schools of your area, not a school's pages."),
+        )
     return actor.school_id if actor.site_wide else actor.coordinator_school_id
 
 
@@ -120,6 +129,8 @@ def coordinator_page() -> dict[str, Any]:
             if school_id is not None
             else []
         ),
+        # Where the school is (KATO), read-only: the operator maps it.
+        "school_area": areas.school_area(school, str(get_locale() or "en")),
         "all_schools": schools.list_schools(actor.platform_id) if actor.site_wide else [],
         "code_form": NewCoordinatorCodeForm(formdata=None),
         "name_form": SchoolNameForm(formdata=None, name=school.name if school else ""),

@@ -125,6 +125,8 @@ def student() -> ResponseReturnValue:
 @bp.get("/coordinator")
 @require_role(ActorRole.COORDINATOR)
 def coordinator() -> ResponseReturnValue:
+    if g.actor.coordinator_area is not None:
+        return redirect(url_for("areas.area"), code=303)
     return render_template("home/coordinator.html", **coordinator_page())
 
 

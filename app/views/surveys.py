@@ -21,6 +21,7 @@ from ..problems import PlainProblem
 from ..result_labels import REPORTED_AS, status_message
 from ..services import actors, roster, schools, survey_results, surveys
 from ..services.actors import ActorRole
+from .coordinator import coordinator_school
 
 bp = Blueprint("surveys", __name__, url_prefix="/surveys")
 STAFF = (ActorRole.TEACHER, ActorRole.COORDINATOR)
@@ -223,8 +224,7 @@ def close_window(window_id: int) -> ResponseReturnValue:
 
 
 def _coordinator_school() -> int:
-    actor = g.actor
-    school_id = actor.school_id if actor.site_wide else actor.coordinator_school_id
+    school_id = coordinator_school()
     if school_id is None:
         raise PlainProblem(400, _("Open Qadam from a course of your school."))
     return int(school_id)
