@@ -13,6 +13,7 @@ import lti
 
 from .extensions import db
 from .models import Platform, School
+from .reports_cli import reports_cli
 from .services import coordinators, schools, tool_keys
 from .services import registration_invites as invites
 from .services.lti_store import DatabaseKeyValueStore
@@ -32,7 +33,9 @@ keys_cli = AppGroup("keys", help="The tool's signing keys.")
 demo_cli = AppGroup("demo", help="The built-in demo platform.")
 lti_cli = AppGroup("lti", help="LTI housekeeping.")
 content_cli = AppGroup("content", help="Lessons, quizzes and surveys.")
-outbox_cli = AppGroup("outbox", help="Scores waiting to reach the platforms' gradebooks.")
+outbox_cli = AppGroup(
+    "outbox", help="Scores for the gradebooks, and packages for the risk map, waiting to go."
+)
 school_cli = AppGroup("school", help="Schools: every class belongs to one.")
 coordinator_cli = AppGroup(
     "coordinator", help="Coordinator rights: one-time codes for school staff, and grants."
@@ -202,7 +205,8 @@ def outbox_drain() -> None:
     from .lti_tool import tool_conf
     from .services import delivery
 
-    report = delivery.drain_outbox(tool_conf(signing=True))
+    reporting = delivery.reporting_endpoint(current_app.config)
+    report = delivery.drain_outbox(tool_conf(signing=True), reporting=reporting)
     click.echo(f"{report}; {delivery.pending_count()} waiting.")
 
 
@@ -216,8 +220,9 @@ def outbox_work(interval: float) -> None:
     from .lti_tool import tool_conf
     from .services import delivery
 
+    reporting = delivery.reporting_endpoint(current_app.config)
     while True:
-        report = delivery.drain_outbox(tool_conf(signing=True))
+        report = delivery.drain_outbox(tool_conf(signing=True), reporting=reporting)
         if report.delivered or report.retrying or report.dead:
             click.echo(str(report))
         db.session.remove()
@@ -505,5 +510,6 @@ def register_cli(app: Flask) -> None:
         coordinator_cli,
         school_cli,
         talk_cli,
+        reports_cli,
     ):
         app.cli.add_command(group)
