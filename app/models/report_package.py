@@ -26,9 +26,7 @@ class ReportPackage(db.Model):  # type: ignore[name-defined]
     level: Mapped[str] = mapped_column(String(20))
     row_count: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    supersedes_id: Mapped[str | None] = mapped_column(
-        ForeignKey("report_package.id", ondelete="RESTRICT"), unique=True
-    )
+    supersedes_id: Mapped[str | None] = mapped_column(ForeignKey("report_package.id"), unique=True)
     # The files, byte for byte as signed (UTF-8 text, LF line ends).
     data_csv: Mapped[str] = mapped_column(Text)
     datapackage_json: Mapped[str] = mapped_column(Text)

@@ -42,7 +42,7 @@ def upgrade():
     sa.Column('manifest_jws', sa.Text(), nullable=False),
     sa.Column('key_id', sa.String(length=100), nullable=False),
     sa.CheckConstraint("level IN ('region', 'district')", name=op.f('ck_report_package_level_known')),
-    sa.ForeignKeyConstraint(['supersedes_id'], ['report_package.id'], name=op.f('fk_report_package_supersedes_id_report_package'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['supersedes_id'], ['report_package.id'], name=op.f('fk_report_package_supersedes_id_report_package')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_package')),
     sa.UniqueConstraint('supersedes_id', name=op.f('uq_report_package_supersedes_id'))
     )
