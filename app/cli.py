@@ -242,10 +242,14 @@ def outbox_list(status: str | None) -> None:
         click.echo("No messages.")
     for m in found:
         when = m.delivered_at or m.next_try_at
+        what = (
+            f"package {m.payload['package_id']}"
+            if "package_id" in m.payload
+            else f"user {m.payload.get('user_id', '?')} score {m.payload.get('score_given', '?')}"
+        )
         click.echo(
-            f"{m.id:>6}  {m.status:<9} {m.kind:<10} tries {m.tries:<3} "
-            f"{'delivered' if m.delivered_at else 'next try'} {when:%Y-%m-%d %H:%M:%S}  "
-            f"user {m.payload.get('user_id', '?')} score {m.payload.get('score_given', '?')}"
+            f"{m.id:>6}  {m.status:<9} {m.kind:<14} tries {m.tries:<3} "
+            f"{'delivered' if m.delivered_at else 'next try'} {when:%Y-%m-%d %H:%M:%S}  {what}"
         )
         if m.last_error:
             click.echo(f"        {m.last_error}")

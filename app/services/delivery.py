@@ -44,10 +44,12 @@ LONGEST_WAIT = timedelta(hours=1)
 # How long a claimed message is left alone while one worker delivers it.
 CLAIM_LEASE = timedelta(minutes=2)
 # Packages: doubling waits with jitter, up to six hours apart; set aside after 20 tries
-# (about three days of trying).
+# (two to three days of trying).
 REPORT_RETRY_BUDGET = 20
 REPORT_LONGEST_WAIT = timedelta(hours=6)
 REPORT_TIMEOUT = 60.0
+# A POST must end well within a claim's lease, or another worker could send it again.
+REPORT_LONGEST_TIMEOUT = CLAIM_LEASE.total_seconds() * 0.8
 REPORT_TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
@@ -68,7 +70,9 @@ def reporting_endpoint(config: Mapping[str, Any]) -> ReportingEndpoint | None:
     return ReportingEndpoint(
         url=url,
         token=str(config.get("QADAM_REPORTING_TOKEN") or ""),
-        timeout=float(config.get("QADAM_REPORTING_TIMEOUT") or REPORT_TIMEOUT),
+        timeout=min(
+            float(config.get("QADAM_REPORTING_TIMEOUT") or REPORT_TIMEOUT), REPORT_LONGEST_TIMEOUT
+        ),
     )
 
 

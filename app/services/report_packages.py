@@ -388,8 +388,8 @@ def active_keys() -> list[ReportKey]:
     )
 
 
-def add_key() -> ReportKey:
-    """Make, store and publish a new manifest key; it signs from now on (commits)."""
+def _new_key() -> ReportKey:
+    """Make a new manifest key and add it to the session (no commit)."""
     new = lti.generate_manifest_key()
     key = ReportKey(
         kid=new.kid,
@@ -398,14 +398,27 @@ def add_key() -> ReportKey:
         public_jwk=new.public_jwk,
     )
     db.session.add(key)
+    db.session.flush()
+    return key
+
+
+def add_key() -> ReportKey:
+    """Make, store and publish a new manifest key; it signs from now on (commits)."""
+    key = _new_key()
     db.session.commit()
     return key
 
 
 def ensure_key() -> ReportKey:
-    """The key that signs manifests (the newest one), made on first use."""
+    """The key that signs manifests (the newest one), made and stored on first use."""
     keys = active_keys()
     return keys[-1] if keys else add_key()
+
+
+def _signing_key() -> ReportKey:
+    """The newest manifest key; a first one joins the caller's transaction, uncommitted."""
+    keys = active_keys()
+    return keys[-1] if keys else _new_key()
 
 
 def published_jwks() -> list[dict[str, Any]]:
@@ -434,7 +447,7 @@ def add_package(
     created = now or utcnow()
     if supersedes is not None:
         _check_supersedes(supersedes, period, level)
-    key = ensure_key()
+    key = _signing_key()
     package_id = str(uuid.uuid4())
     built = build_package(
         rows,

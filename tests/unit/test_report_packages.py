@@ -243,3 +243,15 @@ def test_package_retries_double_with_jitter_up_to_six_hours() -> None:
 
 def test_a_row_helper_matches_the_privacy_shape() -> None:
     assert row("100000000", "region", None, "below_gate").conf == "A"
+
+
+def test_reporting_is_off_without_a_url_and_a_post_ends_within_a_claim() -> None:
+    from app.services.delivery import CLAIM_LEASE, reporting_endpoint
+
+    assert reporting_endpoint({"QADAM_REPORTING_URL": ""}) is None
+    endpoint = reporting_endpoint(
+        {"QADAM_REPORTING_URL": " https://risk.example/packages ", "QADAM_REPORTING_TIMEOUT": 600}
+    )
+    assert endpoint is not None
+    assert endpoint.url == "https://risk.example/packages"
+    assert endpoint.timeout < CLAIM_LEASE.total_seconds(), "no second worker while one still posts"
