@@ -13,6 +13,7 @@ import lti
 
 from .extensions import db
 from .models import Platform, School
+from .reports_cli import reports_cli
 from .services import areas, coordinators, schools, tool_keys
 from .services import registration_invites as invites
 from .services.lti_store import DatabaseKeyValueStore
@@ -32,7 +33,9 @@ keys_cli = AppGroup("keys", help="The tool's signing keys.")
 demo_cli = AppGroup("demo", help="The built-in demo platform.")
 lti_cli = AppGroup("lti", help="LTI housekeeping.")
 content_cli = AppGroup("content", help="Lessons, quizzes and surveys.")
-outbox_cli = AppGroup("outbox", help="Scores waiting to reach the platforms' gradebooks.")
+outbox_cli = AppGroup(
+    "outbox", help="Scores for the gradebooks, and packages for the risk map, waiting to go."
+)
 school_cli = AppGroup("school", help="Schools: every class belongs to one.")
 area_cli = AppGroup("area", help="Areas: the KATO regions and districts schools are mapped to.")
 coordinator_cli = AppGroup(
@@ -319,7 +322,8 @@ def outbox_drain() -> None:
     from .lti_tool import tool_conf
     from .services import delivery
 
-    report = delivery.drain_outbox(tool_conf(signing=True))
+    reporting = delivery.reporting_endpoint(current_app.config)
+    report = delivery.drain_outbox(tool_conf(signing=True), reporting=reporting)
     click.echo(f"{report}; {delivery.pending_count()} waiting.")
 
 
@@ -333,8 +337,9 @@ def outbox_work(interval: float) -> None:
     from .lti_tool import tool_conf
     from .services import delivery
 
+    reporting = delivery.reporting_endpoint(current_app.config)
     while True:
-        report = delivery.drain_outbox(tool_conf(signing=True))
+        report = delivery.drain_outbox(tool_conf(signing=True), reporting=reporting)
         if report.delivered or report.retrying or report.dead:
             click.echo(str(report))
         db.session.remove()
@@ -354,10 +359,14 @@ def outbox_list(status: str | None) -> None:
         click.echo("No messages.")
     for m in found:
         when = m.delivered_at or m.next_try_at
+        what = (
+            f"package {m.payload['package_id']}"
+            if "package_id" in m.payload
+            else f"user {m.payload.get('user_id', '?')} score {m.payload.get('score_given', '?')}"
+        )
         click.echo(
-            f"{m.id:>6}  {m.status:<9} {m.kind:<10} tries {m.tries:<3} "
-            f"{'delivered' if m.delivered_at else 'next try'} {when:%Y-%m-%d %H:%M:%S}  "
-            f"user {m.payload.get('user_id', '?')} score {m.payload.get('score_given', '?')}"
+            f"{m.id:>6}  {m.status:<9} {m.kind:<14} tries {m.tries:<3} "
+            f"{'delivered' if m.delivered_at else 'next try'} {when:%Y-%m-%d %H:%M:%S}  {what}"
         )
         if m.last_error:
             click.echo(f"        {m.last_error}")
@@ -627,5 +636,6 @@ def register_cli(app: Flask) -> None:
         area_cli,
         school_cli,
         talk_cli,
+        reports_cli,
     ):
         app.cli.add_command(group)

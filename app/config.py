@@ -71,6 +71,12 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         # Deliver queued scores from a thread in each web process (off: run `flask outbox work`).
         "QADAM_OUTBOX_WORKER": _flag(get("OUTBOX_WORKER", "1")),
         "QADAM_OUTBOX_INTERVAL": float(get("OUTBOX_INTERVAL", "15")),
+        # Where aggregate packages for the risk map are POSTed (off when unset: packages are
+        # then handed over with `flask reports export`), an optional bearer token for it, and
+        # the seconds one POST may take.
+        "QADAM_REPORTING_URL": get("REPORTING_URL").strip(),
+        "QADAM_REPORTING_TOKEN": get("REPORTING_TOKEN"),
+        "QADAM_REPORTING_TIMEOUT": float(get("REPORTING_TIMEOUT", "60")),
         # Where lessons/ and quizzes/ are; the checkout itself unless told otherwise.
         "QADAM_CONTENT_ROOT": get("CONTENT_ROOT") or str(Path(__file__).resolve().parent.parent),
         "QADAM_HELP_CENTRE_NAME": get("HELP_CENTRE_NAME", "BalaQorgau"),

@@ -1,5 +1,6 @@
-"""A thread in each web process that delivers the outbox: woken by a quiz submission, and
-every few seconds while messages wait for a retry."""
+"""A thread in each web process that delivers the outbox (scores, and aggregate packages when
+a reporting endpoint is set): woken by a quiz submission, and every few seconds while
+messages wait for a retry."""
 
 from __future__ import annotations
 
@@ -43,9 +44,11 @@ class OutboxWorker:
 
         with self.app.app_context():
             try:
-                if not delivery.due_ids(utcnow(), limit=1):
+                reporting = delivery.reporting_endpoint(self.app.config)
+                skip = () if reporting else (delivery.REPORT_KIND,)
+                if not delivery.due_ids(utcnow(), limit=1, skip=skip):
                     return
-                report = delivery.drain_outbox(tool_conf(signing=True))
+                report = delivery.drain_outbox(tool_conf(signing=True), reporting=reporting)
                 if report.delivered or report.retrying or report.dead:
                     self.app.logger.info("outbox: %s", report)
             except Exception:  # keep the thread alive whatever one pass meets

@@ -9,6 +9,13 @@ from .ags import GradeTarget, Score, post_score
 from .claims import AgsScope, MessageType, Role
 from .deep_linking import DeepLinkingResponse, LineItemSpec, ResourceLinkItem, deep_linking_response
 from .errors import LaunchError, LaunchProblem, RegistrationError, RegistrationProblem
+from .jws import (
+    ManifestSignatureError,
+    generate_manifest_key,
+    manifest_public_jwk,
+    sign_manifest,
+    verify_manifest,
+)
 from .keys import GeneratedKey, generate_signing_key, key_set, public_jwk
 from .launch import (
     AgsEndpoint,
@@ -49,6 +56,7 @@ __all__ = [
     "LaunchProblem",
     "LineItemSpec",
     "LookupToolConf",
+    "ManifestSignatureError",
     "Member",
     "MessageType",
     "PlatformConfiguration",
@@ -70,12 +78,16 @@ __all__ = [
     "fetch_roster",
     "forget_login_state",
     "forget_tokens",
+    "generate_manifest_key",
     "generate_signing_key",
     "key_set",
+    "manifest_public_jwk",
     "oidc_login",
     "post_score",
     "public_jwk",
     "register_tool",
+    "sign_manifest",
     "stored_launch",
     "validate_launch",
+    "verify_manifest",
 ]

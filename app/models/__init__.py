@@ -6,6 +6,7 @@ from .lesson_delivery import LessonDelivery
 from .lti_store import LtiStoreEntry
 from .platform import Deployment, Platform
 from .quiz import LinkLineItem, OutboxMessage, QuizAnswer, QuizAttempt, ResourceLink
+from .report_package import ReportKey, ReportPackage
 from .school import School
 from .school_class import Membership, Person, SchoolClass
 from .survey import (
@@ -32,6 +33,8 @@ __all__ = [
     "Platform",
     "QuizAnswer",
     "QuizAttempt",
+    "ReportKey",
+    "ReportPackage",
     "ResourceLink",
     "School",
     "SchoolClass",

@@ -1,33 +1,79 @@
-"""The outbox: deliver queued messages (scores for the gradebook), retrying until they arrive.
+"""The outbox: deliver queued messages, retrying until they arrive.
+
+Two kinds: scores for the gradebook (AGS), and aggregate packages for the risk reporting
+endpoint (``QADAM_REPORTING_URL``; report messages wait while it is unset).
 
 A message is claimed by moving its next try into the future with a compare-and-set update,
 so two workers (or two processes) never send the same message at the same time. A message
-the platform refuses for good (a 4xx answer) is set aside as dead, with the reason, for an
-administrator to look at and replay.
+the other side refuses for good (a 4xx answer) is set aside as dead, with the reason, for an
+administrator to look at and replay. A package that still has not arrived after its retry
+budget is set aside the same way.
+
+A package is POSTed as ``multipart/form-data`` with three parts named after its files
+(``aggregates.csv``, ``datapackage.json``, ``manifest.jws``), an ``Idempotency-Key`` header
+holding the package id, and an optional bearer token. Any 2xx answer means received (a
+receiver answers a repeat of a package it already has with 2xx too); 408, 425, 429 and 5xx
+are tried again later; any other answer is final.
 """
 
 from __future__ import annotations
 
+import random
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+import requests
+from sqlalchemy import Select, select, update
 
 import lti
+from lti.http import OutboundRefused, TimeoutSession
 
 from ..extensions import db
-from ..models import OutboxMessage, Platform
+from ..models import OutboxMessage, Platform, ReportPackage
 from ..models.base import utcnow
-from . import resource_links
+from . import report_packages, resource_links
 from .quizzes import SCORE_KIND
+from .report_packages import REPORT_KIND
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(hours=1)
 # How long a claimed message is left alone while one worker delivers it.
 CLAIM_LEASE = timedelta(minutes=2)
+# Packages: doubling waits with jitter, up to six hours apart; set aside after 20 tries
+# (two to three days of trying).
+REPORT_RETRY_BUDGET = 20
+REPORT_LONGEST_WAIT = timedelta(hours=6)
+REPORT_TIMEOUT = 60.0
+# A POST must end well within a claim's lease, or another worker could send it again.
+REPORT_LONGEST_TIMEOUT = CLAIM_LEASE.total_seconds() * 0.8
+REPORT_TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class ReportingEndpoint:
+    """Where packages go: the URL, an optional bearer token, the time a POST may take."""
+
+    url: str
+    token: str = ""
+    timeout: float = REPORT_TIMEOUT
+
+
+def reporting_endpoint(config: Mapping[str, Any]) -> ReportingEndpoint | None:
+    """The configured reporting endpoint; None when reporting is off."""
+    url = str(config.get("QADAM_REPORTING_URL") or "").strip()
+    if not url:
+        return None
+    return ReportingEndpoint(
+        url=url,
+        token=str(config.get("QADAM_REPORTING_TOKEN") or ""),
+        timeout=min(
+            float(config.get("QADAM_REPORTING_TIMEOUT") or REPORT_TIMEOUT), REPORT_LONGEST_TIMEOUT
+        ),
+    )
 
 
 @dataclass
@@ -47,15 +93,35 @@ def retry_delay(tries: int) -> timedelta:
     return min(FIRST_RETRY * (2 ** max(0, tries - 1)), LONGEST_WAIT)
 
 
-def due_ids(now: datetime, limit: int = 100) -> list[int]:
-    return list(
-        db.session.scalars(
-            select(OutboxMessage.id)
-            .where(OutboxMessage.status == PENDING, OutboxMessage.next_try_at <= now)
-            .order_by(OutboxMessage.next_try_at, OutboxMessage.id)
-            .limit(limit)
-        )
+def report_retry_delay(tries: int, rng: Callable[[], float] = random.random) -> timedelta:
+    """A doubling wait (30 s, 1 min, 2 min … at most 6 h) of which a random half is kept.
+
+    The jitter spreads the retries of many packages (and many schools' servers) that failed
+    together, so they do not all come back to the endpoint at the same moment.
+    """
+    ceiling = min(FIRST_RETRY * (2 ** max(0, tries - 1)), REPORT_LONGEST_WAIT)
+    return ceiling / 2 + ceiling / 2 * rng()
+
+
+def _due(now: datetime, only: Collection[str] | None, skip: Collection[str]) -> Select[int]:
+    query = select(OutboxMessage.id).where(
+        OutboxMessage.status == PENDING, OutboxMessage.next_try_at <= now
     )
+    if only is not None:
+        query = query.where(OutboxMessage.kind.in_(list(only)))
+    if skip:
+        query = query.where(OutboxMessage.kind.not_in(list(skip)))
+    return query.order_by(OutboxMessage.next_try_at, OutboxMessage.id)
+
+
+def due_ids(
+    now: datetime,
+    limit: int = 100,
+    *,
+    only: Collection[str] | None = None,
+    skip: Collection[str] = (),
+) -> list[int]:
+    return list(db.session.scalars(_due(now, only, skip).limit(limit)))
 
 
 def _take(message_id: int, now: datetime, lease: timedelta, claim: str) -> bool:
@@ -72,29 +138,27 @@ def _take(message_id: int, now: datetime, lease: timedelta, claim: str) -> bool:
 
 
 def claim_next(
-    lease: timedelta = CLAIM_LEASE, clock: Callable[[], datetime] = utcnow
+    lease: timedelta = CLAIM_LEASE,
+    clock: Callable[[], datetime] = utcnow,
+    *,
+    only: Collection[str] | None = None,
+    skip: Collection[str] = (),
 ) -> tuple[OutboxMessage, str] | None:
     """Take the next due message for this worker; None when nothing is due.
 
     The time is read at the claim itself, so the lease runs from the moment the message is
     taken. On PostgreSQL the due row is locked with ``FOR UPDATE SKIP LOCKED``, so concurrent
     workers each take a different message without waiting; elsewhere a compare-and-set
-    update decides (SQLite runs one writer at a time).
+    update decides (SQLite runs one writer at a time). ``only`` and ``skip`` choose kinds.
     """
     claim = secrets.token_hex(8)
     now = clock()
     if db.session.get_bind().dialect.name == "postgresql":
         candidates = list(
-            db.session.scalars(
-                select(OutboxMessage.id)
-                .where(OutboxMessage.status == PENDING, OutboxMessage.next_try_at <= now)
-                .order_by(OutboxMessage.next_try_at, OutboxMessage.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            )
+            db.session.scalars(_due(now, only, skip).limit(1).with_for_update(skip_locked=True))
         )
     else:
-        candidates = due_ids(now, limit=10)
+        candidates = due_ids(now, limit=10, only=only, skip=skip)
     for message_id in candidates:
         if _take(message_id, now, lease, claim):
             db.session.commit()
@@ -110,14 +174,20 @@ def drain_outbox(
     clock: Callable[[], datetime] = utcnow,
     lease: timedelta = CLAIM_LEASE,
     limit: int = 500,
+    reporting: ReportingEndpoint | None = None,
+    only: Collection[str] | None = None,
 ) -> DrainReport:
-    """Deliver the messages that are due (at most ``limit``); return what happened."""
+    """Deliver the messages that are due (at most ``limit``); return what happened.
+
+    Packages wait while ``reporting`` is None; ``only`` limits the pass to some kinds.
+    """
     report = DrainReport()
+    skip = () if reporting is not None else (REPORT_KIND,)
     for _ in range(limit):
-        claimed = claim_next(lease, clock)
+        claimed = claim_next(lease, clock, only=only, skip=skip)
         if claimed is None:
             break
-        outcome = deliver(tool_conf, *claimed, clock=clock)
+        outcome = deliver(tool_conf, *claimed, clock=clock, reporting=reporting)
         setattr(report, outcome, getattr(report, outcome) + 1)
     return report
 
@@ -139,15 +209,17 @@ def deliver(
     claim: str,
     *,
     clock: Callable[[], datetime] = utcnow,
+    reporting: ReportingEndpoint | None = None,
 ) -> str:
     """Send one claimed message and record the outcome: delivered, retrying, dead or lost."""
-    message_id, tries = message.id, message.tries + 1
+    message_id, tries, kind = message.id, message.tries + 1, message.kind
     try:
-        if message.kind != SCORE_KIND:
-            raise lti.ServiceError(
-                f"unknown message kind {message.kind}", status=None, permanent=True
-            )
-        _send_score(tool_conf, message, clock)
+        if kind == SCORE_KIND:
+            _send_score(tool_conf, message, clock)
+        elif kind == REPORT_KIND:
+            _send_package(reporting, message)
+        else:
+            raise lti.ServiceError(f"unknown message kind {kind}", status=None, permanent=True)
     except Exception as exc:
         # Anything but a platform's answer (a malformed message, a bug) will not mend itself:
         # the message is set aside with the reason, and the other messages go on.
@@ -155,11 +227,14 @@ def deliver(
         permanent = not isinstance(exc, lti.ServiceError) or exc.permanent
         error = str(exc) if isinstance(exc, lti.ServiceError) else f"{type(exc).__name__}: {exc}"
         values: dict[str, object]
+        if kind == REPORT_KIND and not permanent and tries >= REPORT_RETRY_BUDGET:
+            permanent, error = True, f"gave up after {tries} tries; the last: {error}"
         if permanent:
             outcome, values = "dead", {"status": DEAD}
         else:
             # The back-off counts from the failure, not from when the pass began.
-            outcome, values = "retrying", {"next_try_at": clock() + retry_delay(tries)}
+            wait = report_retry_delay(tries) if kind == REPORT_KIND else retry_delay(tries)
+            outcome, values = "retrying", {"next_try_at": clock() + wait}
         if not _record_outcome(message_id, claim, tries=tries, last_error=error[:2000], **values):
             return "lost"
         return outcome
@@ -223,6 +298,51 @@ def _send_score(
         raise
     if creating and link is not None:
         resource_links.remember_line_item(link.id, resource_id, used)
+
+
+def _send_package(reporting: ReportingEndpoint | None, message: OutboxMessage) -> None:
+    """POST a package to the reporting endpoint; raise ServiceError unless it was received."""
+    if reporting is None:
+        raise lti.ServiceError(
+            "reporting is off: QADAM_REPORTING_URL is unset", status=None, permanent=False
+        )
+    package = db.session.get(ReportPackage, str(message.payload.get("package_id")))
+    if package is None:
+        raise lti.ServiceError("the package is no longer stored", status=None, permanent=True)
+    media = {
+        report_packages.DATA_FILE: "text/csv; charset=utf-8",
+        report_packages.DESCRIPTOR_FILE: "application/json",
+        report_packages.MANIFEST_FILE: "application/jose",
+    }
+    parts = [
+        (name, (name, content, media[name]))
+        for name, content in report_packages.package_files(package).items()
+    ]
+    headers = {"Idempotency-Key": package.id, "Accept": "application/json"}
+    if reporting.token:
+        headers["Authorization"] = f"Bearer {reporting.token}"
+    db.session.rollback()  # no transaction held open while the endpoint answers
+    try:
+        with TimeoutSession(timeout=reporting.timeout) as session:
+            response = session.post(
+                reporting.url, files=parts, headers=headers, allow_redirects=False
+            )
+    except OutboundRefused as exc:
+        raise lti.ServiceError(
+            f"reporting endpoint refused: {exc}", status=None, permanent=True
+        ) from exc
+    except requests.RequestException as exc:
+        raise lti.ServiceError(
+            f"reporting endpoint unreachable: {exc}", status=None, permanent=False
+        ) from exc
+    if 200 <= response.status_code < 300:
+        return
+    reason = " ".join(response.text[:300].split())
+    raise lti.ServiceError(
+        f"reporting endpoint answered {response.status_code}: {reason}",
+        status=response.status_code,
+        permanent=response.status_code not in REPORT_TRANSIENT_STATUSES,
+    )
 
 
 def messages(status: str | None = None, limit: int = 200) -> list[OutboxMessage]:

@@ -30,7 +30,7 @@ from ..i18n import FALLBACK, normalize_locale
 from ..lti_tool import storage, tool_conf, tool_description, tool_url
 from ..models import Platform
 from ..security import allow_frame_ancestor
-from ..services import actors, registration_invites, tool_keys
+from ..services import actors, registration_invites, report_packages, tool_keys
 from ..services.lti_store import DatabaseKeyValueStore
 from ..services.platforms import (
     IfRegistered,
@@ -154,7 +154,9 @@ def launch() -> ResponseReturnValue:
 @bp.get("/lti/jwks")
 def jwks() -> ResponseReturnValue:
     tool_keys.ensure_key(lti.generate_signing_key)
-    response = jsonify(lti.key_set(tool_keys.published_jwks()))
+    report_packages.ensure_key()
+    # The LTI keys (RS256) and the package manifest keys (ES256), each under its own kid.
+    response = jsonify(lti.key_set(tool_keys.published_jwks() + report_packages.published_jwks()))
     response.cache_control.public = True
     response.cache_control.max_age = 300
     return response

@@ -15,12 +15,15 @@ from app.services import tool_keys
 def test_jwks_endpoint_publishes_a_key_without_private_parts(client: Any) -> None:
     response = client.get("/lti/jwks")
     assert response.status_code == 200
-    keys = response.get_json()["keys"]
+    published = response.get_json()["keys"]
+    # One LTI key (RSA); the package manifest key (EC, ES256) is published beside it.
+    keys = [k for k in published if k["kty"] == "RSA"]
     assert len(keys) == 1
-    assert keys[0]["kty"] == "RSA"
     assert keys[0]["alg"] == "RS256"
     assert keys[0]["use"] == "sig"
-    assert {"d", "p", "q", "dp", "dq", "qi"}.isdisjoint(keys[0])
+    assert [k["alg"] for k in published if k["kty"] != "RSA"] == ["ES256"]
+    for key in published:
+        assert {"d", "p", "q", "dp", "dq", "qi"}.isdisjoint(key)
     assert "max-age=300" in response.headers["Cache-Control"]
 
 

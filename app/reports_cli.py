@@ -1,0 +1,109 @@
+"""``flask reports``: the aggregate packages for the risk map, their delivery and hand-over."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from .services import delivery, report_packages
+
+reports_cli = AppGroup("reports", help="Aggregate packages for the risk map.")
+
+
+@reports_cli.command("list")
+@click.option("--period", help="Only this wave's packages.")
+def reports_list(period: str | None) -> None:
+    """List packages, oldest first, with their delivery state."""
+    found = report_packages.packages(period)
+    if not found:
+        click.echo("No packages.")
+    for p in found:
+        message = report_packages.delivery_message(p.id)
+        state = "not queued" if message is None else f"{message.status}, tries {message.tries}"
+        corrects = f"  supersedes {p.supersedes_id}" if p.supersedes_id else ""
+        click.echo(
+            f"{p.id}  {p.period:<12} {p.level:<8} {p.row_count:>6} rows  "
+            f"created {p.created_at:%Y-%m-%d %H:%M}Z  {state}{corrects}"
+        )
+        if message is not None and message.last_error:
+            click.echo(f"        {message.last_error}")
+
+
+@reports_cli.command("push")
+@click.argument("package_id", required=False)
+def reports_push(package_id: str | None) -> None:
+    """Deliver now: the package named (even one set aside), or every one not yet delivered."""
+    from .lti_tool import tool_conf
+
+    reporting = delivery.reporting_endpoint(current_app.config)
+    if reporting is None:
+        raise click.ClickException(
+            "QADAM_REPORTING_URL is not set; hand packages over with 'flask reports export DIR'."
+        )
+    try:
+        queued = report_packages.queue_for_push(package_id)
+    except report_packages.PackageError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not queued:
+        click.echo("Nothing to deliver.")
+        return
+    report = delivery.drain_outbox(
+        tool_conf(signing=True), reporting=reporting, only=(report_packages.REPORT_KIND,)
+    )
+    click.echo(f"{report}.")
+
+
+@reports_cli.command("export")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--id", "package_id", help="Only this package.")
+@click.option("--period", help="Only this wave's packages.")
+def reports_export(folder: Path, package_id: str | None, period: str | None) -> None:
+    """Write packages to FOLDER for hand-over by hand: one folder each, three files."""
+    chosen = report_packages.packages(period)
+    if package_id is not None:
+        chosen = [p for p in chosen if p.id == package_id]
+        if not chosen:
+            raise click.ClickException(f"No package {package_id}.")
+    if not chosen:
+        click.echo("No packages.")
+    for package in chosen:
+        click.echo(str(report_packages.export(package, folder)))
+
+
+@reports_cli.command("verify")
+@click.argument("package_folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--jwks",
+    "jwks_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A JWKS file to verify with (default: the keys this Qadam publishes).",
+)
+def reports_verify(package_folder: Path, jwks_file: Path | None) -> None:
+    """Check an exported package: the manifest's signature, every file, the schema."""
+    names = (report_packages.DATA_FILE, report_packages.DESCRIPTOR_FILE)
+    try:
+        files = {name: (package_folder / name).read_bytes() for name in names}
+        manifest = (package_folder / report_packages.MANIFEST_FILE).read_text("ascii")
+        jwks = (
+            json.loads(jwks_file.read_text())
+            if jwks_file
+            else {"keys": report_packages.published_jwks()}
+        )
+        checked = report_packages.verify_package(files, manifest, jwks)
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"Not verified: {exc}") from exc
+    problems = report_packages.validation_problems(files)
+    if problems:
+        raise click.ClickException("Not valid: " + "; ".join(problems[:10]))
+    click.echo(f"Package {checked['package_id']} verified: signature, files and schema.")
+
+
+@reports_cli.command("rotate-key")
+def reports_rotate_key() -> None:
+    """Publish a new manifest key; new packages are signed with it, old ones stay verifiable."""
+    key = report_packages.add_key()
+    click.echo(f"Manifest key {key.kid} published; it signs new packages.")
