@@ -18,13 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import bindparam, case, delete, func, insert, select, update
+from sqlalchemy import bindparam, case, delete, func, insert, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from ..content import Catalog
 from ..content.survey_schema import AgeGroup, Respondent, Survey
 from ..extensions import db
-from ..models import SchoolClass
+from ..models import Person, SchoolClass
 from ..models.survey import (
     SurveyHeldResponse,
     SurveyParticipation,
@@ -333,59 +333,116 @@ def clean_answers(survey: Survey, raw: Mapping[str, str]) -> dict[str, int]:
     return answers
 
 
+@dataclass(frozen=True)
+class Target:
+    """What a submission needs to know, read in one statement: the window of the launched
+    class, its instrument and state, and the person's platform user id (to key the ledger)."""
+
+    window_id: int
+    survey_id: str
+    status: str
+    sub: str
+
+
+_WINDOW = SurveyWindow.__table__
+_LEDGER = SurveyParticipation.__table__
+_HELD = SurveyHeldResponse.__table__
+# Statements built once: a submission is a hot path when a whole school answers at once.
+_PERSON = Person.__table__
+# The window and the person are unrelated rows: joined on "true", read in one round trip.
+_TARGET = (
+    select(_WINDOW.c.id, _WINDOW.c.survey_id, _WINDOW.c.status, _PERSON.c.sub)
+    .select_from(_WINDOW.join(_PERSON, true()))
+    .where(
+        _WINDOW.c.id == bindparam("window_id"),
+        _WINDOW.c.school_class_id == bindparam("class_id"),
+        _PERSON.c.id == bindparam("person_id"),
+    )
+)
+_STILL_OPEN = (
+    select(_WINDOW.c.status)
+    .where(_WINDOW.c.id == bindparam("window_id"))
+    .with_for_update(read=True)
+)
+_ADD_LEDGER = insert(_LEDGER).values(
+    id=bindparam("id"),
+    window_id=bindparam("window_id"),
+    participant_key=bindparam("key"),
+    outcome=bindparam("outcome"),
+)
+_ADD_HELD = insert(_HELD).values(
+    id=bindparam("id"),
+    window_id=bindparam("window_id"),
+    answers=bindparam("answers", type_=_HELD.c.answers.type),
+)
+_HELD_COUNT = (
+    select(func.count()).select_from(_HELD).where(_HELD.c.window_id == bindparam("window_id"))
+)
+
+
+def submission_target(window_id: int, school_class_id: int | None, person_id: int) -> Target | None:
+    """The window, if it is of the launched class, with the person's platform user id."""
+    if school_class_id is None:
+        return None
+    row = db.session.execute(
+        _TARGET, {"window_id": window_id, "class_id": school_class_id, "person_id": person_id}
+    ).first()
+    return Target(int(row[0]), str(row[1]), str(row[2]), str(row[3])) if row else None
+
+
 def _still_open(window_id: int) -> bool:
     """Whether the window is open, read again under a share lock held until this transaction
     ends: a closing waits for the submissions in flight, and one that comes after it sees the
     window closed (the caller's copy was read earlier and may be stale)."""
-    status = db.session.scalar(
-        select(SurveyWindow.status).where(SurveyWindow.id == window_id).with_for_update(read=True)
-    )
-    return status == OPEN
+    return db.session.execute(_STILL_OPEN, {"window_id": window_id}).scalar() == OPEN
 
 
-def _record(window: SurveyWindow, key: str, outcome: str) -> None:
+def _record(window_id: int, key: str, outcome: str) -> None:
     db.session.execute(
-        insert(SurveyParticipation).values(
-            id=random_id(), window_id=window.id, participant_key=key, outcome=outcome
-        )
+        _ADD_LEDGER, {"id": random_id(), "window_id": window_id, "key": key, "outcome": outcome}
     )
 
 
-def submit(
-    window: SurveyWindow, survey: Survey, secret: bytes, sub: str, raw: Mapping[str, str]
-) -> None:
+def submit(target: Target, survey: Survey, secret: bytes, raw: Mapping[str, str]) -> None:
     """Record one person's answers: the ledger row and a held response, in one transaction.
 
     Refuses a second submission (or a submission after declining) politely; once this
     returns, the response is stored and counted exactly once, whatever crashes later.
     """
-    if window.status != OPEN:
+    if target.status != OPEN:
         raise SurveyProblem("window-closed")
     answers = clean_answers(survey, raw)
-    if not _still_open(window.id):
+    window_id = target.window_id
+    if not _still_open(window_id):
         db.session.rollback()
         raise SurveyProblem("window-closed")
     try:
-        _record(window, participant_key(secret, sub, window.id), ANSWERED)
+        _record(window_id, participant_key(secret, target.sub, window_id), ANSWERED)
         db.session.execute(
-            insert(SurveyHeldResponse).values(id=random_id(), window_id=window.id, answers=answers)
+            _ADD_HELD, {"id": random_id(), "window_id": window_id, "answers": answers}
         )
+        waiting = db.session.execute(_HELD_COUNT, {"window_id": window_id}).scalar() or 0
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         raise SurveyProblem("already-taken-part") from None
-    move_held(window.id)
+    if waiting >= BATCH:
+        move_held(window_id)
 
 
-def decline(window: SurveyWindow, secret: bytes, sub: str) -> None:
+def decline(target: Target, secret: bytes) -> None:
     """Record that someone chose not to take part (counted, nothing else)."""
-    if window.status != OPEN:
+    if target.status != OPEN:
         raise SurveyProblem("window-closed")
-    if not _still_open(window.id):
+    if not _still_open(target.window_id):
         db.session.rollback()
         raise SurveyProblem("window-closed")
     try:
-        _record(window, participant_key(secret, sub, window.id), DECLINED)
+        _record(
+            target.window_id,
+            participant_key(secret, target.sub, target.window_id),
+            DECLINED,
+        )
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

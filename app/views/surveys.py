@@ -109,37 +109,47 @@ def take(window_id: int) -> ResponseReturnValue:
     )
 
 
+def _my_target(window_id: int) -> surveys.Target:
+    """The launched class's window and the person, in one statement; another is a 404."""
+    target = surveys.submission_target(window_id, g.actor.school_class_id, g.actor.person_id)
+    if target is None:
+        abort(404)
+    return target
+
+
 @bp.post("/<int:window_id>/answers")
 @require_role(ActorRole.STUDENT, *STAFF)
 def answers(window_id: int) -> ResponseReturnValue:
-    window = _my_window(window_id)
-    survey = _survey(window)
+    target = _my_target(window_id)
+    survey = catalog().survey(target.survey_id)
+    if survey is None:
+        abort(404)
     if not surveys.respondent_is(survey, g.actor.role.value):
         abort(403)
     if not SurveyActionForm().validate_on_submit():
         abort(400)
     raw = {item.id: request.form.get(f"a-{item.id}", "") for item in survey.items}
     try:
-        surveys.submit(window, survey, _secret(), actors.sub_of(g.actor.person_id), raw)
+        surveys.submit(target, survey, _secret(), raw)
     except surveys.SurveyProblem as problem:
         if problem.reason != "already-taken-part":
             status = 409 if problem.reason == "window-closed" else 400
             raise PlainProblem(status, problem_message(problem.reason)) from problem
-    return redirect(url_for("surveys.help_screen", window_id=window.id, done=1), code=303)
+    return redirect(url_for("surveys.help_screen", window_id=window_id, done=1), code=303)
 
 
 @bp.post("/<int:window_id>/decline")
 @require_role(ActorRole.STUDENT, *STAFF)
 def decline(window_id: int) -> ResponseReturnValue:
-    window = _my_window(window_id)
+    target = _my_target(window_id)
     if not SurveyActionForm().validate_on_submit():
         abort(400)
     try:
-        surveys.decline(window, _secret(), actors.sub_of(g.actor.person_id))
+        surveys.decline(target, _secret())
     except surveys.SurveyProblem as problem:
         if problem.reason != "already-taken-part":
             raise PlainProblem(409, problem_message(problem.reason)) from problem
-    return redirect(url_for("surveys.help_screen", window_id=window.id, done=1), code=303)
+    return redirect(url_for("surveys.help_screen", window_id=window_id, done=1), code=303)
 
 
 @bp.get("/<int:window_id>/help")

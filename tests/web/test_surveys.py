@@ -310,12 +310,14 @@ def test_a_submission_that_meets_the_closing_is_refused_not_left_held(
     with app.app_context():
         window = db.session.get(SurveyWindow, window_id)  # the student's request reads it open
         survey = catalog().survey(window.survey_id)
+        # What each student's request read before the teacher closed the window.
+        seen = [surveys.Target(window_id, window.survey_id, "open", sub) for sub in ("a", "b")]
         with app.app_context():  # the teacher's request, on its own database session
             surveys.close_window(db.session.get(SurveyWindow, window_id), utc_today())
             db.session.remove()
         for act in (
-            lambda: surveys.submit(window, survey, b"k", "pupil-late", {ITEM: "not-at-all"}),
-            lambda: surveys.decline(window, b"k", "pupil-late-2"),
+            lambda: surveys.submit(seen[0], survey, b"k", {ITEM: "not-at-all"}),
+            lambda: surveys.decline(seen[1], b"k"),
         ):
             with pytest.raises(surveys.SurveyProblem) as refused:
                 act()
