@@ -359,17 +359,20 @@ _TARGET = (
         _PERSON.c.id == bindparam("person_id"),
     )
 )
-_STILL_OPEN = (
-    select(_WINDOW.c.status)
-    .where(_WINDOW.c.id == bindparam("window_id"))
-    .with_for_update(read=True)
-)
-_ADD_LEDGER = insert(_LEDGER).values(
-    id=bindparam("id"),
-    window_id=bindparam("window_id"),
-    participant_key=bindparam("key"),
-    outcome=bindparam("outcome"),
-)
+# The ledger row is written only while the window is open, read again under a share lock
+# held until the transaction ends: a closing waits for the submissions in flight, and one that
+# comes after it finds the window closed and writes nothing (the request's copy may be stale).
+_ADD_LEDGER = insert(_LEDGER).from_select(
+    ["id", "window_id", "participant_key", "outcome"],
+    select(
+        bindparam("id", type_=_LEDGER.c.id.type),
+        _WINDOW.c.id,
+        bindparam("key", type_=_LEDGER.c.participant_key.type),
+        bindparam("outcome", type_=_LEDGER.c.outcome.type),
+    )
+    .where(_WINDOW.c.id == bindparam("window_id"), _WINDOW.c.status == OPEN)
+    .with_for_update(read=True),
+).returning(_LEDGER.c.id)
 _ADD_HELD = insert(_HELD).values(
     id=bindparam("id"),
     window_id=bindparam("window_id"),
@@ -390,17 +393,14 @@ def submission_target(window_id: int, school_class_id: int | None, person_id: in
     return Target(int(row[0]), str(row[1]), str(row[2]), str(row[3])) if row else None
 
 
-def _still_open(window_id: int) -> bool:
-    """Whether the window is open, read again under a share lock held until this transaction
-    ends: a closing waits for the submissions in flight, and one that comes after it sees the
-    window closed (the caller's copy was read earlier and may be stale)."""
-    return db.session.execute(_STILL_OPEN, {"window_id": window_id}).scalar() == OPEN
-
-
 def _record(window_id: int, key: str, outcome: str) -> None:
-    db.session.execute(
+    """Write the ledger row while the window is still open; raise ``window-closed`` if not."""
+    written = db.session.execute(
         _ADD_LEDGER, {"id": random_id(), "window_id": window_id, "key": key, "outcome": outcome}
-    )
+    ).first()
+    if written is None:
+        db.session.rollback()
+        raise SurveyProblem("window-closed")
 
 
 def submit(target: Target, survey: Survey, secret: bytes, raw: Mapping[str, str]) -> None:
@@ -413,9 +413,6 @@ def submit(target: Target, survey: Survey, secret: bytes, raw: Mapping[str, str]
         raise SurveyProblem("window-closed")
     answers = clean_answers(survey, raw)
     window_id = target.window_id
-    if not _still_open(window_id):
-        db.session.rollback()
-        raise SurveyProblem("window-closed")
     try:
         _record(window_id, participant_key(secret, target.sub, window_id), ANSWERED)
         db.session.execute(
@@ -433,9 +430,6 @@ def submit(target: Target, survey: Survey, secret: bytes, raw: Mapping[str, str]
 def decline(target: Target, secret: bytes) -> None:
     """Record that someone chose not to take part (counted, nothing else)."""
     if target.status != OPEN:
-        raise SurveyProblem("window-closed")
-    if not _still_open(target.window_id):
-        db.session.rollback()
         raise SurveyProblem("window-closed")
     try:
         _record(
