@@ -362,17 +362,21 @@ _TARGET = (
 # The ledger row is written only while the window is open, read again under a share lock
 # held until the transaction ends: a closing waits for the submissions in flight, and one that
 # comes after it finds the window closed and writes nothing (the request's copy may be stale).
-_ADD_LEDGER = insert(_LEDGER).from_select(
-    ["id", "window_id", "participant_key", "outcome"],
-    select(
-        bindparam("id", type_=_LEDGER.c.id.type),
-        _WINDOW.c.id,
-        bindparam("key", type_=_LEDGER.c.participant_key.type),
-        bindparam("outcome", type_=_LEDGER.c.outcome.type),
+_ADD_LEDGER = (
+    insert(_LEDGER)
+    .from_select(
+        ["id", "window_id", "participant_key", "outcome"],
+        select(
+            bindparam("id", type_=_LEDGER.c.id.type),
+            _WINDOW.c.id,
+            bindparam("key", type_=_LEDGER.c.participant_key.type),
+            bindparam("outcome", type_=_LEDGER.c.outcome.type),
+        )
+        .where(_WINDOW.c.id == bindparam("window_id"), _WINDOW.c.status == OPEN)
+        .with_for_update(read=True),
     )
-    .where(_WINDOW.c.id == bindparam("window_id"), _WINDOW.c.status == OPEN)
-    .with_for_update(read=True),
-).returning(_LEDGER.c.id)
+    .returning(_LEDGER.c.id)
+)
 _ADD_HELD = insert(_HELD).values(
     id=bindparam("id"),
     window_id=bindparam("window_id"),
