@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from jwcrypto.jwk import JWK
 
-from .keys import GeneratedKey
+from .keys import GeneratedKey, pem_pair
 
 ALGORITHM = "ES256"
 MANIFEST_TYPE = "qadam-manifest+jws"
@@ -31,17 +31,7 @@ class ManifestSignatureError(ValueError):
 
 def generate_manifest_key() -> GeneratedKey:
     """Make a new P-256 key pair for ES256; its key id is the RFC 7638 thumbprint."""
-    private_key = ec.generate_private_key(ec.SECP256R1())
-    private_pem = private_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode("ascii")
-    public_pem = (
-        private_key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode("ascii")
-    )
+    private_pem, public_pem = pem_pair(ec.generate_private_key(ec.SECP256R1()))
     jwk = manifest_public_jwk(public_pem)
     return GeneratedKey(jwk["kid"], private_pem, public_pem, jwk)
 

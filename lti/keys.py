@@ -22,9 +22,8 @@ class GeneratedKey:
     public_jwk: dict[str, Any]
 
 
-def generate_signing_key(key_size: int = KEY_SIZE) -> GeneratedKey:
-    """Make a new RSA key pair for RS256; its key id is the RFC 7638 thumbprint."""
-    private_key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
+def pem_pair(private_key: Any) -> tuple[str, str]:
+    """A private key as unencrypted PKCS#8 PEM, and its public key as SubjectPublicKeyInfo PEM."""
     private_pem = private_key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -34,6 +33,14 @@ def generate_signing_key(key_size: int = KEY_SIZE) -> GeneratedKey:
         private_key.public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode("ascii")
+    )
+    return private_pem, public_pem
+
+
+def generate_signing_key(key_size: int = KEY_SIZE) -> GeneratedKey:
+    """Make a new RSA key pair for RS256; its key id is the RFC 7638 thumbprint."""
+    private_pem, public_pem = pem_pair(
+        rsa.generate_private_key(public_exponent=65537, key_size=key_size)
     )
     jwk = public_jwk(public_pem)
     return GeneratedKey(jwk["kid"], private_pem, public_pem, jwk)
