@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import bindparam, case, delete, func, insert, select, true, update
 from sqlalchemy.exc import IntegrityError
@@ -387,21 +388,35 @@ _HELD_COUNT = (
 )
 
 
+def _connection() -> Any:
+    # The session's own connection and transaction, without the ORM's per-statement work: a
+    # submission is a hot path when a whole school answers at once.
+    return db.session.connection()
+
+
 def submission_target(window_id: int, school_class_id: int | None, person_id: int) -> Target | None:
     """The window, if it is of the launched class, with the person's platform user id."""
     if school_class_id is None:
         return None
-    row = db.session.execute(
-        _TARGET, {"window_id": window_id, "class_id": school_class_id, "person_id": person_id}
-    ).first()
+    row = (
+        _connection()
+        .execute(
+            _TARGET, {"window_id": window_id, "class_id": school_class_id, "person_id": person_id}
+        )
+        .first()
+    )
     return Target(int(row[0]), str(row[1]), str(row[2]), str(row[3])) if row else None
 
 
 def _record(window_id: int, key: str, outcome: str) -> None:
     """Write the ledger row while the window is still open; raise ``window-closed`` if not."""
-    written = db.session.execute(
-        _ADD_LEDGER, {"id": random_id(), "window_id": window_id, "key": key, "outcome": outcome}
-    ).first()
+    written = (
+        _connection()
+        .execute(
+            _ADD_LEDGER, {"id": random_id(), "window_id": window_id, "key": key, "outcome": outcome}
+        )
+        .first()
+    )
     if written is None:
         db.session.rollback()
         raise SurveyProblem("window-closed")
@@ -419,10 +434,10 @@ def submit(target: Target, survey: Survey, secret: bytes, raw: Mapping[str, str]
     window_id = target.window_id
     try:
         _record(window_id, participant_key(secret, target.sub, window_id), ANSWERED)
-        db.session.execute(
+        _connection().execute(
             _ADD_HELD, {"id": random_id(), "window_id": window_id, "answers": answers}
         )
-        waiting = db.session.execute(_HELD_COUNT, {"window_id": window_id}).scalar() or 0
+        waiting = _connection().execute(_HELD_COUNT, {"window_id": window_id}).scalar() or 0
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -463,15 +478,17 @@ def move_held(window_id: int, *, closing: bool = False) -> int:
         if (waiting or 0) < BATCH:
             db.session.rollback()
             return 0
-    taken = db.session.execute(
-        delete(table).where(table.c.window_id == window_id).returning(table.c.answers)
-    ).all()
+    taken = (
+        _connection()
+        .execute(delete(table).where(table.c.window_id == window_id).returning(table.c.answers))
+        .all()
+    )
     if not taken or (len(taken) < BATCH and not closing):
         db.session.rollback()  # another worker took part of them: wait for a full batch
         return 0
     rows = [{"id": random_id(), "window_id": window_id, "answers": row[0]} for row in taken]
     _RNG.shuffle(rows)
-    db.session.execute(insert(SurveyResponse.__table__), rows)
+    _connection().execute(insert(SurveyResponse.__table__), rows)
     db.session.commit()
     return len(rows)
 

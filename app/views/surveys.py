@@ -126,8 +126,7 @@ def answers(window_id: int) -> ResponseReturnValue:
         abort(404)
     if not surveys.respondent_is(survey, g.actor.role.value):
         abort(403)
-    if not SurveyActionForm().validate_on_submit():
-        abort(400)
+    # The CSRF token was checked for every POST before this view (CSRFProtect).
     raw = {item.id: request.form.get(f"a-{item.id}", "") for item in survey.items}
     try:
         surveys.submit(target, survey, _secret(), raw)
@@ -142,8 +141,6 @@ def answers(window_id: int) -> ResponseReturnValue:
 @require_role(ActorRole.STUDENT, *STAFF)
 def decline(window_id: int) -> ResponseReturnValue:
     target = _my_target(window_id)
-    if not SurveyActionForm().validate_on_submit():
-        abort(400)
     try:
         surveys.decline(target, _secret())
     except surveys.SurveyProblem as problem:

@@ -154,6 +154,9 @@ def test_any_question_may_be_skipped_and_bad_answers_are_refused(
 ) -> None:
     window = school.window_id()
     assert answer(school.student("pupil-skip"), window, {}).status_code == 303
+    forged = school.student("pupil-forged")
+    no_token = forged.post(f"/surveys/{window}/answers", data={f"a-{ITEM}": "not-at-all"})
+    assert no_token.status_code == 400, "a post without the form's token is refused"
     bad = answer(school.student("pupil-bad"), window, {ITEM: "every-day"})
     assert bad.status_code == 400
     assert "not an option" in bad.get_data(as_text=True)
