@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 from flask import (
@@ -28,7 +26,7 @@ from ..content.quiz_schema import AttemptPolicy, Quiz, QuizLayout
 from ..content_catalog import catalog
 from ..forms import QuizActionForm
 from ..problems import PlainProblem
-from ..services import actors, quiz_results, quizzes, resource_links
+from ..services import actors, quiz_results, quizzes, resource_links, table_files
 from ..services import roster as roster_service
 from ..services.actors import ActorRole
 from ..services.scoring import counted_score, effective_policy
@@ -274,20 +272,11 @@ def results_csv(quiz_id: str) -> ResponseReturnValue:
     headers, rows = quiz_results.export_rows(
         quiz, quiz_results.class_results(quiz, class_id, roster, _policy(quiz))
     )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(headers)
-    writer.writerows([[_spreadsheet_safe(cell) for cell in row] for row in rows])
     return Response(
-        "\ufeff" + buffer.getvalue(),
+        table_files.csv_bytes(headers, rows),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{quiz.id}-results.csv"'},
     )
-
-
-def _spreadsheet_safe(cell: str) -> str:
-    """Keep a spreadsheet from reading a name as a formula."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
 @bp.get("/<quiz_id>/check")
