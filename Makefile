@@ -39,11 +39,13 @@ $(STAMP): setup.cfg pyproject.toml
 translations: install
 	$(BIN)/pybabel compile -d app/translations >/dev/null
 
-## Debian packages the tests need: a PostgreSQL server and Chromium for the browser tests.
+## Debian packages the tests need: a PostgreSQL server, Chromium for the browser tests and the
+## DejaVu Sans font of the PDF reports.
 system-packages:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \

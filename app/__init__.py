@@ -59,6 +59,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         lessons,
         lti_views,
         quizzes,
+        survey_exports,
         surveys,
         talk,
     )
@@ -85,6 +86,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(quizzes.bp)
     app.register_blueprint(coordinator.bp)
     app.register_blueprint(surveys.bp)
+    app.register_blueprint(survey_exports.bp)
     app.register_blueprint(talk.bp)
     app.register_blueprint(areas.bp)
     init_outbox_worker(app)

@@ -3,7 +3,12 @@ result an indicator is, in the page's language."""
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+
+from .help_contacts import help_values
+from .services.disclosure import GATE, K
+from .services.result_exports import Words
 
 TOO_FEW = _l("Not shown: too few answers to protect anonymity")
 STATUS_MESSAGES = {
@@ -24,3 +29,73 @@ def status_message(status: str) -> str:
     """The plain-language reason a cell is not shown ("" for a shown cell)."""
     message = STATUS_MESSAGES.get(status)
     return str(message) if message is not None else ""
+
+
+def export_words(wave_code: str = "") -> Words:
+    """What the exported files say, in the current language."""
+    values = help_values()
+    return Words(
+        headers=[
+            _("Level"),
+            _("Class or school"),
+            _("Respondents"),
+            _("Indicator code"),
+            _("Indicator"),
+            _("Kind"),
+            _("Numerator"),
+            _("Denominator"),
+            _("Percent"),
+            _("Status"),
+            _("Why not shown"),
+        ],
+        levels={"school": _("School"), "class": _("Class")},
+        kinds={code: str(word) for code, word in REPORTED_AS.items()},
+        reasons={code: str(word) for code, word in STATUS_MESSAGES.items()},
+        sheets={"school": _("School"), "class": _("Classes"), "method": _("Method")},
+        method_lines=method_lines(),
+        title=_("Survey results"),
+        wave=_("Wave: %(code)s", code=wave_code),
+        answered=_("%(count)s answered."),
+        result=_("%(percent)s%% (%(numerator)s of %(denominator)s)"),
+        table_headers=[_("Indicator"), _("Kind"), _("Result")],
+        method_title=_("How anonymity is protected"),
+        help_title=_("Need help or feel unsafe?"),
+        help_lines=[
+            f"{values['contact_centre']} — "
+            + _(
+                "%(name)s contact centre for children and families: free, any time, day or "
+                "night. You can also write to it through the QR code in your school.",
+                name=values["centre_name"],
+            ),
+            f"{values['child_line']} — " + _("helpline for children and young people"),
+            f"{values['emergency']} — " + _("if you or someone else is in danger right now"),
+        ],
+    )
+
+
+def method_lines() -> list[str]:
+    """The disclosure rules (PRIVACY.md section 2) in plain words."""
+    return [
+        _(
+            "Nothing is shown for a class or a school with fewer than %(gate)s respondents.",
+            gate=GATE,
+        ),
+        _(
+            "A number is shown only when at least %(k)s respondents said so and at least "
+            "%(k)s did not.",
+            k=K,
+        ),
+        _(
+            "When a number is hidden, another one is hidden as well, so that it cannot be "
+            "worked out by subtraction from the school's total."
+        ),
+        _(
+            "Before anything is shown or exported, a check tries to work out every hidden "
+            "number from everything published for the wave; if one could be, nothing is "
+            "published."
+        ),
+        _(
+            "A percentage is of the respondents who answered the questions of that indicator, "
+            "rounded to a whole number."
+        ),
+    ]

@@ -4,6 +4,7 @@ set up waves. Every page that shows answers in progress is ``no-store``; nothing
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -25,6 +26,7 @@ from .coordinator import coordinator_school
 
 bp = Blueprint("surveys", __name__, url_prefix="/surveys")
 STAFF = (ActorRole.TEACHER, ActorRole.COORDINATOR)
+Read = TypeVar("Read")
 
 
 def problem_message(reason: str) -> str:
@@ -230,7 +232,7 @@ def close_window(window_id: int) -> ResponseReturnValue:
 # -- the school coordinator -----------------------------------------------------------------
 
 
-def _coordinator_school() -> int:
+def coordinator_school_id() -> int:
     school_id = coordinator_school()
     if school_id is None:
         raise PlainProblem(400, _("Open Qadam from a course of your school."))
@@ -240,7 +242,7 @@ def _coordinator_school() -> int:
 @bp.route("/waves", methods=["GET", "POST"])
 @require_role(ActorRole.COORDINATOR)
 def waves() -> ResponseReturnValue:
-    school_id = _coordinator_school()
+    school_id = coordinator_school_id()
     form = WaveForm()
     error = None
     if request.method == "POST":
@@ -281,7 +283,7 @@ def waves() -> ResponseReturnValue:
 @bp.post("/waves/<int:wave_id>/close")
 @require_role(ActorRole.COORDINATOR)
 def close_wave(wave_id: int) -> ResponseReturnValue:
-    wave: SurveyWave | None = surveys.wave_of_school(wave_id, _coordinator_school())
+    wave: SurveyWave | None = surveys.wave_of_school(wave_id, coordinator_school_id())
     if wave is None:
         abort(404)
     if not SurveyActionForm().validate_on_submit():
@@ -293,12 +295,11 @@ def close_wave(wave_id: int) -> ResponseReturnValue:
 # -- results of closed waves ----------------------------------------------------------------
 
 
-def _results_page(
-    read: Callable[[], survey_results.WaveResults | survey_results.UnitResults], eyebrow: str
-) -> ResponseReturnValue:
-    """Render what ``read()`` returns, or say plainly why there is nothing to show."""
+def read_results(read: Callable[[], Read]) -> Read:
+    """What ``read()`` returns, or a plain refusal: 404, or 409 for an open wave or results
+    that the recoverability check blocks (pages and exports alike)."""
     try:
-        found = read()
+        return read()
     except survey_results.ResultsProblem as problem:
         if problem.reason == "not-found":
             abort(404)
@@ -309,6 +310,15 @@ def _results_page(
         raise PlainProblem(
             409, _("These results cannot be shown: a hidden number could be worked out from them.")
         ) from None
+
+
+def _results_page(
+    read: Callable[[], survey_results.WaveResults | survey_results.UnitResults],
+    eyebrow: str,
+    exports: int | None = None,
+) -> ResponseReturnValue:
+    """Render what ``read()`` returns, or say plainly why there is nothing to show."""
+    found = read_results(read)
     if isinstance(found, survey_results.WaveResults):
         units = [found.school, *found.classes]
     else:
@@ -318,6 +328,7 @@ def _results_page(
             "surveys/results.html",
             units=units,
             eyebrow=eyebrow,
+            exports=exports,
             status_message=status_message,
             reported_as=REPORTED_AS,
         )
@@ -328,11 +339,12 @@ def _results_page(
 @require_role(ActorRole.COORDINATOR)
 def wave_results(wave_id: int) -> ResponseReturnValue:
     """A school coordinator's results of a closed wave: the school and every class."""
-    school_id = _coordinator_school()
+    school_id = coordinator_school_id()
     school = schools.school(school_id)
     return _results_page(
         lambda: survey_results.wave_results(wave_id, school_id=school_id, catalog=catalog()),
         school.name if school else "",
+        exports=wave_id,
     )
 
 
