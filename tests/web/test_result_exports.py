@@ -10,15 +10,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask_babel import force_locale
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import School, SurveyWave
+from app.result_labels import export_words
 from app.services import disclosure, result_exports
 from tests.support.pages import csrf
-from tests.web.test_survey_results import closed_class_of_12, coordinator_of_another_school
+from tests.web.test_survey_results import (
+    School_,
+    bullied,
+    closed_class_of_12,
+    coordinator_of_another_school,
+    one_wave,
+)
 
 KAZAKH_SCHOOL = "Әл-Фараби атындағы №7 мектеп: ғ қ ң ө ұ ү һ і"
 FORMATS = ("csv", "xlsx", "pdf")
@@ -27,6 +35,11 @@ TOO_FEW = "Not shown: too few answers to protect anonymity"
 # anyone: 3 of the 3 who answered, hidden by the cell rule (fewer than 5 did not).
 SHOWN = {"bullied-2m-v1": (6, 12, 50), "any-form-2m-v1": (6, 12, 50)}
 HIDDEN = {"told-anyone-v1": "suppressed_primary"}
+
+
+@pytest.fixture
+def build(app: Any, platform: Any) -> Any:
+    return lambda **kw: School_(app, **kw)
 
 
 def export(client: Any, wave: int, ext: str) -> Any:
@@ -172,3 +185,25 @@ def test_an_export_is_refused_when_the_check_fails(
         assert "a hidden number could be worked out" in body
         assert "told-anyone" not in body
         assert "Traceback" not in body
+
+
+def test_export_rows_follow_every_status_of_the_wave(app: Any, build: Any) -> None:
+    school, wave = one_wave(build, [bullied(3, 25), bullied(10, 22), bullied(12, 28)])
+    results = school.results(wave)
+    with app.test_request_context(), force_locale("en"):
+        headers, rows = result_exports.export_rows(results, "en", export_words("2026-autumn"))
+    column = {title: i for i, title in enumerate(headers)}
+    found = {(row[column["Class or school"]], row[column["Indicator code"]]): row for row in rows}
+    expected = {
+        "7A": ("suppressed_primary", None, TOO_FEW),
+        "7B": ("suppressed_secondary", None, "Not shown: hidden as well"),
+        "7C": ("ok", 12, ""),
+        results.school.name: ("ok", 25, ""),
+    }
+    for unit, (status, numerator, reason) in expected.items():
+        row = found[(unit, "bullied-2m-v1")]
+        assert row[column["Status"]] == status
+        assert row[column["Numerator"]] == numerator
+        assert str(row[column["Why not shown"]]).startswith(reason)
+        if status != "ok":
+            assert row[column["Denominator"]] is row[column["Percent"]] is None
