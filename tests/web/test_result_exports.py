@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import School, SurveyWave
+from app.models.survey_result import SurveyResult
 from app.result_labels import export_words
 from app.services import disclosure, result_exports
 from tests.support.pages import csrf
@@ -207,3 +208,27 @@ def test_export_rows_follow_every_status_of_the_wave(app: Any, build: Any) -> No
         assert str(row[column["Why not shown"]]).startswith(reason)
         if status != "ok":
             assert row[column["Denominator"]] is row[column["Percent"]] is None
+
+
+def test_a_class_name_is_never_read_as_a_formula(app: Any, platform: Any) -> None:
+    school, wave = closed_class_of_12(app, platform)
+    formula = '=HYPERLINK("http://example.invalid","6A")'
+    with app.app_context():
+        db.session.execute(
+            update(SurveyResult).where(SurveyResult.level == "class").values(unit_name=formula)
+        )
+        db.session.commit()
+    rows = csv_rows(export(school.coordinator, wave, "csv").data)
+    assert {r["Class or school"] for r in rows if r["Level"] == "Class"} == {"'" + formula}
+    book = load_workbook(io.BytesIO(export(school.coordinator, wave, "xlsx").data))
+    names = [row[1] for row in book["Classes"].iter_rows(min_row=2)]
+    assert {(cell.value, cell.data_type) for cell in names} == {("'" + formula, "s")}
+
+
+def test_the_results_page_offers_the_downloads(app: Any, platform: Any) -> None:
+    school, wave = closed_class_of_12(app, platform)
+    html = school.coordinator.get(f"/surveys/waves/{wave}/results").get_data(as_text=True)
+    for ext in FORMATS:
+        assert f"/surveys/waves/{wave}/results.{ext}" in html
+    mine = school.teacher.get(f"/surveys/class/results/{wave}").get_data(as_text=True)
+    assert "results.csv" not in mine
