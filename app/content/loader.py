@@ -104,12 +104,6 @@ def _yaml_with_lines(text: str) -> tuple[Any, TopLines]:
     return parse_yaml(text), TopLines(text)
 
 
-def quiz_ids(quizzes_dir: Path) -> frozenset[str]:
-    """The ids of the quizzes defined in ``quizzes/quiz/``."""
-    folder = quizzes_dir / "quiz"
-    return frozenset(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else frozenset()
-
-
 def check_plain_text(text: str) -> list[str]:
     """Problems of a short plain text (a quiz string): HTML, unknown placeholders, numbers."""
     problems = []

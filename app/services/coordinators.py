@@ -167,15 +167,6 @@ def grant_for(
     _grant(person.id, school_id, safeguarding, granted_by, area_code=area_code)
 
 
-def is_granted(person_id: int) -> bool:
-    return (
-        db.session.scalar(
-            select(CoordinatorGrant.id).where(CoordinatorGrant.person_id == person_id)
-        )
-        is not None
-    )
-
-
 def grants() -> list[GrantRow]:
     rows = db.session.execute(
         select(

@@ -168,15 +168,6 @@ def school(school_id: int | None) -> School | None:
     return db.session.get(School, school_id) if school_id else None
 
 
-def school_of_class(school_class_id: int | None) -> int | None:
-    if not school_class_id:
-        return None
-    found = db.session.scalar(
-        select(SchoolClass.school_id).where(SchoolClass.id == school_class_id)
-    )
-    return int(found) if found is not None else None
-
-
 @dataclass(frozen=True)
 class ClassOverview:
     school_class: SchoolClass
