@@ -199,8 +199,54 @@ def test_who_may_do_what(app: Any, platform: Any, school: SurveyedSchool) -> Non
     token = csrf(other.get("/student").get_data(as_text=True))
     posted = other.post(f"/surveys/{window}/answers", data={"csrf_token": token, f"a-{ITEM}": "no"})
     assert posted.status_code == 404
-    # A teacher cannot set up waves; a coordinator of another school never sees this one.
+    # Students never run a window; a teacher of another class cannot close this one.
+    token = csrf(student.get("/student").get_data(as_text=True))
+    assert (
+        student.post(f"/surveys/windows/{window}/close", data={"csrf_token": token}).status_code
+        == 403
+    )
+    other_teacher = app.test_client()
+    platform.launch(
+        other_teacher,
+        "instructor",
+        locale="en",
+        sub="teacher-9z",
+        context={"id": "course-9z", "title": "9Z", "label": "9Z"},
+    )
+    token = csrf(other_teacher.get("/teacher").get_data(as_text=True))
+    closing = other_teacher.post(f"/surveys/windows/{window}/close", data={"csrf_token": token})
+    assert closing.status_code == 404
+    # A teacher cannot set up waves; a coordinator of another school never reaches this one.
     assert school.teacher.get("/surveys/waves").status_code == 403
+    cli(app, "school", "add", "--issuer", platform.issuer, "--key", "other", "--name", "Other")
+    with app.app_context():
+        from app.models import School
+
+        other_id = db.session.scalars(select(School.id).where(School.name == "Other")).one()
+    code = cli(app, "coordinator", "code", "--school", str(other_id)).split()[0]
+    stranger = app.test_client()
+    platform.launch(
+        stranger,
+        "instructor",
+        locale="en",
+        sub="psy-other",
+        context={"id": "course-o1", "title": "O1", "label": "O1"},
+        custom={"qadam_school": "other"},
+    )
+    page = stranger.get("/coordinator/code").get_data(as_text=True)
+    stranger.post(
+        form_action(page, "/coordinator/code"), data={"csrf_token": csrf(page), "code": code}
+    )
+    with app.app_context():
+        wave_id = db.session.get(SurveyWindow, window).wave_id
+    token = csrf(stranger.get("/surveys/waves").get_data(as_text=True))
+    assert (
+        stranger.post(f"/surveys/waves/{wave_id}/close", data={"csrf_token": token}).status_code
+        == 404
+    )
+    assert "<h2>2026-autumn" not in stranger.get("/surveys/waves").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(SurveyWindow, window).status == "open"
 
 
 def test_nothing_in_the_schema_leads_from_a_response_to_a_person(app: Any) -> None:
