@@ -17,7 +17,7 @@ from .quiz_schema import Quiz
 from .render import PLACEHOLDER, markdown_to_html, sanitize
 
 KEBAB = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-HEADING = re.compile(r"^##\s+(?P<title>.+?)\s*\{#(?P<id>[a-z_]+)\}\s*$")
+HEADING = re.compile(r"^##\s+(?P<title>.+?)\s*\{#(?P<id>[a-z0-9_-]+)\}\s*$")
 LIST_ITEM = re.compile(r"^\d+\.\s+")
 IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]*)[^)]*\)")
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\((?P<href>[^)\s]*)[^)]*\)")
@@ -267,6 +267,7 @@ def _load_lesson(
         text = _load_text(path, s.Lang(lang), s.LessonFormat(fmt) if fmt else None, steps, report)
         if text is not None:
             texts[s.Lang(lang)] = text
+    _check_sessions(folder, texts, report)
     if len(report.problems) > count:
         return None
     return s.Lesson(
@@ -284,6 +285,33 @@ def _load_lesson(
         texts=texts,
         folder=folder,
     )
+
+
+def _check_sessions(folder: Path, texts: Mapping[s.Lang, s.LessonText], report: Report) -> None:
+    """Every language has the same rounds; a second year of rounds comes whole or not at all."""
+    numbers = {lang: frozenset(text.sessions) for lang, text in texts.items()}
+    if len(set(numbers.values())) > 1:
+        described = "; ".join(
+            f"{lang}: " + (", ".join(f"round-{n}" for n in sorted(found)) or "none")
+            for lang, found in numbers.items()
+        )
+        report.add(
+            folder / "en.md", 1, "rounds", f"the languages have different rounds ({described})"
+        )
+        return
+    found = next(iter(numbers.values()), frozenset())
+    second_year = found & set(s.SECOND_YEAR_SESSIONS)
+    if second_year and second_year != set(s.SECOND_YEAR_SESSIONS):
+        report.add(
+            folder / "en.md",
+            1,
+            "rounds",
+            "a second year needs round-4, round-5 and round-6 together",
+        )
+    if second_year and not {2, 3} <= found:
+        report.add(
+            folder / "en.md", 1, "rounds", "round-4 to round-6 need round-2 and round-3 first"
+        )
 
 
 def _split_front_matter(source: str) -> tuple[str, str, int]:
@@ -347,12 +375,14 @@ def _load_text(
         heading = HEADING.match(line)
         if heading:
             sid = heading.group("id")
-            if sid not in s.SECTION_ORDER:
+            if sid not in s.SECTION_ORDER and not s.ROUND_SECTION.match(sid):
                 report.add(
                     path,
                     number,
                     "section",
-                    f"unknown section id {{#{sid}}}; use one of " + ", ".join(s.SECTION_ORDER),
+                    f"unknown section id {{#{sid}}}; use one of "
+                    + ", ".join(s.SECTION_ORDER)
+                    + ", or round-2 to round-6 in a micro-lesson",
                 )
                 current = "ignored"
                 sections.setdefault("ignored", ("", number, []))
@@ -379,6 +409,13 @@ def _load_text(
                     f"section {required}",
                     f"missing (a {fmt} lesson needs " + ", ".join(s.REQUIRED_SECTIONS[fmt]) + ")",
                 )
+
+    sessions: dict[int, s.Session] = {}
+    for sid in [sid for sid in sections if s.ROUND_SECTION.match(sid)]:
+        title, line_number, content = sections.pop(sid)
+        session = _load_session(path, sid, title, line_number, content, fmt, steps, report)
+        if session is not None:
+            sessions[session.number] = session
 
     rendered: dict[str, s.Section] = {}
     for sid, (title, line_number, content) in sections.items():
@@ -416,6 +453,78 @@ def _load_text(
         summary=front["summary"].strip(),
         objectives=tuple(o.strip() for o in objectives),
         sections=ordered,
+        sessions=dict(sorted(sessions.items())),
+    )
+
+
+def _load_session(
+    path: Path,
+    sid: str,
+    title: str,
+    line_number: int,
+    content: list[str],
+    fmt: s.LessonFormat | None,
+    steps: list[int] | None,
+    report: Report,
+) -> s.Session | None:
+    """A ``{#round-N}`` section: a scenario paragraph, the numbered steps, then questions."""
+    field = f"section {sid}"
+    if fmt is not None and fmt != s.LessonFormat.MICRO:
+        report.add(path, line_number, field, f"only micro-lessons have rounds, not a {fmt} lesson")
+        return None
+    count = len(report.problems)
+    _check_text(path, line_number, field, content, report)
+    scenario: list[str] = []
+    items: list[str] = []
+    after: list[str] = []
+    for line in content:
+        if after or (
+            items and line.strip() and not line[:1].isspace() and not LIST_ITEM.match(line)
+        ):
+            after.append(line)
+        elif items or LIST_ITEM.match(line):
+            items.append(line)
+        else:
+            scenario.append(line)
+    scenario_md = "\n".join(scenario).strip()
+    if not scenario_md:
+        report.add(
+            path, line_number, field, "starts with the scenario: a paragraph before the steps"
+        )
+    step_items = _list_items(items)
+    if not step_items:
+        report.add(path, line_number, field, "needs numbered steps, one per entry of step_minutes")
+    elif steps is not None and len(step_items) != len(steps):
+        report.add(
+            path,
+            line_number,
+            field,
+            f"{len(step_items)} numbered steps, but lesson.yaml step_minutes has {len(steps)}",
+        )
+    parts = {
+        "scenario": scenario_md,
+        "after": "\n".join(after).strip(),
+        **{f"step {n}": item for n, item in enumerate(step_items, start=1)},
+    }
+    html: dict[str, str] = {}
+    for name, markdown_text in parts.items():
+        raw = markdown_to_html(markdown_text) if markdown_text else ""
+        html[name] = sanitize(raw) if raw else ""
+        if _normalise(raw) != _normalise(html[name]):
+            report.add(
+                path,
+                line_number,
+                field,
+                "contains HTML that sanitising would remove; write Markdown only",
+            )
+    if len(report.problems) > count:
+        return None
+    return s.Session(
+        number=int(sid.removeprefix("round-")),
+        title=title,
+        scenario=html["scenario"],
+        steps=tuple(html[f"step {n}"] for n in range(1, len(step_items) + 1)),
+        after=html["after"],
     )
 
 

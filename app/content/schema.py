@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -49,6 +50,11 @@ DISCUSSION = "discussion"
 RULE = "rule"
 HELP = "help"
 SECTION_ORDER = (PREPARATION, STEPS, SAY, ACTIVITY, DISCUSSION, RULE, HELP)
+# A micro-lesson's later sessions: "## The second time {#round-2}" holds a scenario paragraph
+# and its own numbered steps (as many as step_minutes). The main sections are session 1.
+ROUND_SECTION = re.compile(r"^round-(?P<number>[2-6])$")
+FIRST_YEAR_SESSIONS = (1, 2, 3)  # the three rounds of a school year
+SECOND_YEAR_SESSIONS = (4, 5, 6)  # the same topic a year later, in a two-year rotation
 
 REQUIRED_SECTIONS: Mapping[LessonFormat, tuple[str, ...]] = {
     LessonFormat.MICRO: (PREPARATION, STEPS, SAY, ACTIVITY, DISCUSSION, HELP),
@@ -111,6 +117,17 @@ TOPICS = (
     "hazing",
     "gambling-and-drugs",
     "class-agreement",
+    "road-safety",
+    "fire-safety",
+    "electricity-and-gas",
+    "medicines-and-chemicals",
+    "personal-details",
+    "substances",
+    "extremism",
+    "suicide-prevention",
+    "first-aid",
+    "trafficking",
+    "disasters",
 )
 
 
@@ -123,12 +140,24 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Session:
+    """One later session of a micro-lesson: its own scenario and steps, the same timings."""
+
+    number: int
+    title: str
+    scenario: str  # HTML: the paragraphs before the steps
+    steps: tuple[str, ...]  # list items as HTML, one per entry of step_minutes
+    after: str  # HTML: what follows the steps (questions for the class), may be empty
+
+
+@dataclass(frozen=True)
 class LessonText:
     lang: Lang
     title: str
     summary: str
     objectives: tuple[str, ...]
     sections: Mapping[str, Section]
+    sessions: Mapping[int, Session] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -127,3 +127,59 @@ def test_placeholders_are_filled_and_escaped() -> None:
     assert fill_placeholders("<p>call {{emergency}}</p>", {"emergency": "112"}) == "<p>call 112</p>"
     assert fill_placeholders("{{centre_name}}", {"centre_name": "<b>"}) == "&lt;b&gt;"
     assert fill_placeholders("{{centre_name}}", {"centre_name": "<b>"}, escape=False) == "<b>"
+
+
+def test_later_rounds_have_a_scenario_and_their_own_steps(lessons: Path) -> None:
+    [lesson] = load_catalog(lessons).lessons
+    for lang in ("kk", "ru", "en"):
+        sessions = lesson.texts[lang].sessions
+        assert sorted(sessions) == [2, 3]
+        assert all(len(x.steps) == len(lesson.step_minutes) for x in sessions.values())
+        # The rounds are not the main lesson's sections, so pages do not show them by accident.
+        assert not any(sid.startswith("round") for sid in lesson.texts[lang].sections)
+    second = lesson.texts["en"].sessions[2]
+    assert second.title == "The second time: lost at the market"
+    assert second.scenario.startswith("<p>Aigerim")
+    assert second.steps[0].startswith("<p><strong>Remember.</strong>")
+    assert "Who at a market" in second.after
+    assert lesson.texts["en"].sessions[3].after == ""
+
+
+def test_round_problems_are_reported(lessons: Path) -> None:
+    folder = lessons / LESSON
+    edit(folder / "en.md", "4. **Close.** Everyone says", "Everyone says")
+    edit(
+        folder / "en.md",
+        "Timur's ball rolled away in the park and now he does not know the way back.\n",
+        "",
+    )
+    edit(folder / "ru.md", "{#round-3}", "{#round-7}")
+    found = "\n".join(problems(lessons))
+    assert "en.md:" in found
+    assert "section round-2: 3 numbered steps, but lesson.yaml step_minutes has 4" in found
+    assert "section round-3: starts with the scenario: a paragraph before the steps" in found
+    assert "ru.md:" in found
+    assert "unknown section id {#round-7}" in found
+
+
+def test_languages_share_rounds_and_a_second_year_comes_whole(lessons: Path) -> None:
+    folder = lessons / LESSON
+    edit(folder / "kk.md", "{#round-3}", "{#round-4}")
+    found = "\n".join(problems(lessons))
+    assert "rounds: the languages have different rounds" in found
+    edit(folder / "kk.md", "{#round-4}", "{#round-3}")
+    for lang in ("kk", "ru", "en"):
+        text = (folder / f"{lang}.md").read_text()
+        start = text.index("{#round-3}")
+        block = text[text.rindex("\n## ", 0, start) :]
+        (folder / f"{lang}.md").write_text(text + block.replace("{#round-3}", "{#round-4}"))
+    found = "\n".join(problems(lessons))
+    assert "rounds: a second year needs round-4, round-5 and round-6 together" in found
+
+
+def test_only_micro_lessons_have_rounds(lessons: Path) -> None:
+    folder = lessons / LESSON
+    edit(folder / "lesson.yaml", "format: micro\nminutes: 10", "format: conversation\nminutes: 15")
+    edit(folder / "lesson.yaml", "step_minutes: [2, 3, 3, 2]", "step_minutes: [3, 4, 4, 4]")
+    found = "\n".join(problems(lessons))
+    assert "section round-2: only micro-lessons have rounds, not a conversation lesson" in found
