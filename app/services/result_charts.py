@@ -36,6 +36,7 @@ LABEL_FONT, STATUS_FONT, VALUE_FONT = 15, 14, 15
 LABEL_LINE, STATUS_LINE = 19, 18
 BAR_HEIGHT, BAR_GAP, ROW_GAP = 22, 6, 16
 LABEL_WRAP, STATUS_WRAP = 28, 34  # characters per line that fit a 360 px phone
+SERIES_STATUS_WRAP = 24  # the same right of a wave's name
 TRACK_END = 78.0  # percent of the width; the value text stands right of it
 SERIES_WIDTH = 26.0  # percent of the width kept for the wave's name in a trend
 
@@ -175,7 +176,7 @@ def _bar_svg(
     )
     if bar.hidden:
         y += BAR_HEIGHT + 2
-        for line in wrap(bar.text, STATUS_WRAP):
+        for line in wrap(bar.text, SERIES_STATUS_WRAP if left else STATUS_WRAP):
             statuses.append(f'<text x="{left:g}%" y="{y + STATUS_FONT}">{escape(line)}</text>')
             y += STATUS_LINE
         return y + BAR_GAP
