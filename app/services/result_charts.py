@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 
 from ..content.quiz_schema import pick
@@ -32,7 +32,7 @@ HATCH_INK = "#595959"  # the hatch of a hidden value (7:1)
 SERIES_FILLS = ("#0b5e8a", "#a34a00")  # a summary's bars, or autumn then spring (7.0:1, 5.9:1)
 BACKGROUND = "#ffffff"
 
-LABEL_FONT, STATUS_FONT, VALUE_FONT = 15, 14, 15
+LABEL_FONT, STATUS_FONT = 15, 14
 LABEL_LINE, STATUS_LINE = 19, 18
 BAR_HEIGHT, BAR_GAP, ROW_GAP = 22, 6, 16
 LABEL_WRAP, STATUS_WRAP = 28, 34  # characters per line that fit a 360 px phone
@@ -110,84 +110,81 @@ def wrap(text: str, width: int) -> list[str]:
 # -- SVG -------------------------------------------------------------------------------------
 
 
+@dataclass
+class _Parts:
+    """The pieces of a chart, each drawn in one group that carries their shared attributes."""
+
+    labels: list[str] = field(default_factory=list)
+    series: list[str] = field(default_factory=list)
+    values: list[str] = field(default_factory=list)
+    tracks: list[str] = field(default_factory=list)
+    bars: tuple[list[str], ...] = field(default_factory=lambda: tuple([] for _ in SERIES_FILLS))
+    statuses: list[str] = field(default_factory=list)
+
+
 def svg(chart: Chart, id_prefix: str) -> str:
-    """The chart as one ``<svg>`` element (unique ids from ``id_prefix``); "" with no rows."""
+    """The chart as one ``<svg>`` element (unique ids from ``id_prefix``); "" with no rows.
+
+    The bars live in a nested ``<svg>`` spanning the track, so a bar's width is its percentage.
+    """
     if not chart.rows:
         return ""
     hatch = f"{id_prefix}-hatch"
-    tracks: list[str] = []
-    fills: list[list[str]] = [[] for _ in SERIES_FILLS]
-    texts: list[str] = []
-    statuses: list[str] = []
+    parts = _Parts()
     y = 0
     left = SERIES_WIDTH if chart.series else 0.0
     for row in chart.rows:
-        y = _label(texts, row.label, y)
+        y = _label(parts, row.label, y)
         for i, bar in enumerate(row.bars):
-            y = _bar_svg(bar, i, y, left, hatch, tracks, fills, texts, statuses)
+            y = _bar_svg(parts, bar, i, y, hatch, wide=not chart.series)
         y += ROW_GAP
     height = y - ROW_GAP + BAR_GAP
     bars = "".join(
-        f'<g fill="{fill}">{"".join(parts)}</g>'
-        for fill, parts in zip(SERIES_FILLS, fills, strict=True)
-        if parts
+        f'<g fill="{fill}">{"".join(found)}</g>'
+        for fill, found in zip(SERIES_FILLS, parts.bars, strict=True)
+        if found
     )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" height="{height}" role="img" '
         f'aria-label="{escape(chart.name)}" focusable="false" class="result-chart" '
         'font-family="system-ui, sans-serif">'
         f"<defs>{_hatch(hatch)}</defs>"
-        f'<g fill="{BACKGROUND}" stroke="{TRACK}">{"".join(tracks)}</g>'
-        f"{bars}"
-        f'<g fill="{INK}" font-size="{LABEL_FONT}">{"".join(texts)}</g>'
-        f'<g fill="{MUTED}" font-size="{STATUS_FONT}">{"".join(statuses)}</g>'
-        "</svg>"
+        f'<g fill="{INK}" font-size="{LABEL_FONT}">'
+        f'<g font-weight="600">{"".join(parts.labels)}</g>{"".join(parts.series)}'
+        f'<g text-anchor="end" font-weight="700">{"".join(parts.values)}</g></g>'
+        f'<svg x="{left:g}%" width="{TRACK_END - left:g}%" overflow="visible">'
+        f'<g fill="{BACKGROUND}" stroke="{TRACK}">{"".join(parts.tracks)}</g>{bars}'
+        f'<g fill="{MUTED}" font-size="{STATUS_FONT}">{"".join(parts.statuses)}</g>'
+        "</svg></svg>"
     )
 
 
-def _label(texts: list[str], label: str, y: int) -> int:
+def _label(parts: _Parts, label: str, y: int) -> int:
     lines = wrap(label, LABEL_WRAP)
     spans = "".join(
         f'<tspan x="0" dy="{0 if i == 0 else LABEL_LINE}">{escape(line)}</tspan>'
         for i, line in enumerate(lines)
     )
-    texts.append(f'<text y="{y + LABEL_FONT}" font-weight="600">{spans}</text>')
+    parts.labels.append(f'<text y="{y + LABEL_FONT}">{spans}</text>')
     return y + LABEL_LINE * len(lines) + 4
 
 
-def _bar_svg(
-    bar: Bar,
-    index: int,
-    y: int,
-    left: float,
-    hatch: str,
-    tracks: list[str],
-    fills: list[list[str]],
-    texts: list[str],
-    statuses: list[str],
-) -> int:
-    width = TRACK_END - left
+def _bar_svg(parts: _Parts, bar: Bar, index: int, y: int, hatch: str, wide: bool) -> int:
     middle = y + BAR_HEIGHT // 2 + 5
     if bar.series:
-        texts.append(f'<text x="0" y="{middle}">{escape(bar.series)}</text>')
+        parts.series.append(f'<text x="0" y="{middle}">{escape(bar.series)}</text>')
     track_fill = f' fill="url(#{hatch})"' if bar.hidden else ""
-    tracks.append(
-        f'<rect x="{left:g}%" y="{y}" width="{width:g}%" height="{BAR_HEIGHT}"{track_fill}/>'
-    )
+    parts.tracks.append(f'<rect y="{y}" width="100%" height="{BAR_HEIGHT}"{track_fill}/>')
     if bar.hidden:
         y += BAR_HEIGHT + 2
-        for line in wrap(bar.text, SERIES_STATUS_WRAP if left else STATUS_WRAP):
-            statuses.append(f'<text x="{left:g}%" y="{y + STATUS_FONT}">{escape(line)}</text>')
+        for line in wrap(bar.text, STATUS_WRAP if wide else SERIES_STATUS_WRAP):
+            parts.statuses.append(f'<text y="{y + STATUS_FONT}">{escape(line)}</text>')
             y += STATUS_LINE
         return y + BAR_GAP
-    share = width * (bar.percent or 0) / 100
-    fills[index % len(fills)].append(
-        f'<rect x="{left:g}%" y="{y}" width="{share:.2f}%" height="{BAR_HEIGHT}"/>'
+    parts.bars[index % len(parts.bars)].append(
+        f'<rect y="{y}" width="{bar.percent or 0}%" height="{BAR_HEIGHT}"/>'
     )
-    texts.append(
-        f'<text x="100%" y="{middle}" text-anchor="end" font-size="{VALUE_FONT}" '
-        f'font-weight="700">{escape(bar.text)}</text>'
-    )
+    parts.values.append(f'<text x="100%" y="{middle}">{escape(bar.text)}</text>')
     return y + BAR_HEIGHT + BAR_GAP
 
 
