@@ -433,27 +433,47 @@ def draw_chart(pdf: FPDF, chart: Chart) -> None:
         return
     series_width = pdf.epw * result_charts.SERIES_WIDTH / 100 if chart.series else 0.0
     track_width = pdf.epw * result_charts.TRACK_END / 100 - series_width
-    pdf.set_line_width(0.2)
-    pdf.set_draw_color(*_rgb(result_charts.TRACK))
     for row in chart.rows:
         pdf.set_font("DejaVu", "B", 9)
-        lines = _line_count(pdf, row.label)
+        lines = _lines(pdf, row.label, pdf.epw)
         hidden = sum(bar.hidden for bar in row.bars)
-        needed = lines * LINE_MM + len(row.bars) * (BAR_MM + GAP_MM) + hidden * 2 * LINE_MM
+        needed = len(lines) * LINE_MM + len(row.bars) * (BAR_MM + GAP_MM) + hidden * 2 * LINE_MM
         if pdf.get_y() + needed > pdf.page_break_trigger:
             pdf.add_page()
-        pdf.set_text_color(*_rgb(result_charts.INK))
-        pdf.multi_cell(pdf.epw, LINE_MM, row.label, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        for index, bar in enumerate(row.bars):
-            _draw_bar(pdf, bar, index, series_width, track_width)
+        # The colours and line width of the chart stay in it (the tables after it fill with
+        # the current colour otherwise).
+        with pdf.local_context():
+            pdf.set_line_width(0.2)
+            pdf.set_draw_color(*_rgb(result_charts.TRACK))
+            pdf.set_text_color(*_rgb(result_charts.INK))
+            _write_lines(pdf, lines, pdf.l_margin, LINE_MM)
+            for index, bar in enumerate(row.bars):
+                _draw_bar(pdf, bar, index, series_width, track_width)
         pdf.ln(2)
-    pdf.set_text_color(0, 0, 0)
     pdf.ln(2)
 
 
-def _line_count(pdf: FPDF, text: str) -> int:
-    found = pdf.multi_cell(pdf.epw, LINE_MM, text, dry_run=True, output="LINES")
-    return len(found) if isinstance(found, list) else 1
+_LINES: dict[tuple[str, float, float, str], list[str]] = {}
+
+
+def _lines(pdf: FPDF, text: str, width: float) -> list[str]:
+    """``text`` broken into lines of ``width`` in the current font; a chart repeats the same
+    labels for every class, and fpdf2's line breaking is the costly part of drawing it."""
+    key = (pdf.font_style, pdf.font_size_pt, round(width, 2), text)
+    found = _LINES.get(key)
+    if found is None:
+        broken = pdf.multi_cell(width, LINE_MM, text, dry_run=True, output="LINES")
+        found = list(broken) if isinstance(broken, list) else [text]
+        if len(_LINES) > 4096:
+            _LINES.clear()
+        _LINES[key] = found
+    return found
+
+
+def _write_lines(pdf: FPDF, lines: list[str], x: float, height: float) -> None:
+    for line in lines:
+        pdf.set_x(x)
+        pdf.cell(0, height, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def _draw_bar(
@@ -471,7 +491,7 @@ def _draw_bar(
         pdf.set_xy(x, y + BAR_MM + 0.5)
         pdf.set_font("DejaVu", "", 8)
         pdf.set_text_color(*_rgb(result_charts.MUTED))
-        pdf.multi_cell(pdf.epw - series_width, 4, bar.text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        _write_lines(pdf, _lines(pdf, bar.text, pdf.epw - series_width), x, 4)
         pdf.set_text_color(*_rgb(result_charts.INK))
         pdf.ln(GAP_MM)
         return
