@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from app.extensions import db
 from app.models import SchoolClass, SurveyWave
 from app.services import disclosure
+from tests.support.pages import csrf
 from tests.web.test_survey_results import (
     BULLIED,
     School_,
@@ -288,3 +289,23 @@ def test_the_results_pages_draw_charts_with_hidden_values_hatched(school: Trende
     mine = page(school.people.teacher, f"/surveys/class/results/{autumn}")
     assert mine.count('role="img"') == 1
     assert "Not shown: hidden as" in mine[mine.index("<svg") : mine.index("</svg>")]
+
+
+def test_the_trend_pdf_keeps_kazakh_letters(school: Trended) -> None:
+    autumn, spring, _classes = standard(school)
+    coordinator = school.people.coordinator
+    waves = coordinator.get("/surveys/waves").get_data(as_text=True)
+    switched = coordinator.post(
+        "/language", data={"lang": "kk", "next": "/surveys/waves", "csrf_token": csrf(waves)}
+    )
+    assert switched.status_code == 303
+    html = page(coordinator, f"/surveys/trends/{autumn}/{spring}")
+    assert "Күзден көктемге дейін" in html
+    assert "бағаналы диаграммасы" in html
+    pdf = coordinator.get(export_url(autumn, spring, "pdf"))
+    text = " ".join(
+        " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).split()
+    )
+    for expected in ("Күзден көктемге дейін", "Күз", "Көктем", "+7 пайыздық тармақ"):
+        assert expected in text
+    assert "Салыстырылмайды:" in text
