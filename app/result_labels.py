@@ -169,6 +169,7 @@ def trend_words(autumn_code: str, spring_code: str) -> TrendWords:
         answered=_("Autumn: %(autumn)s answered. Spring: %(spring)s answered."),
         table_headers=[_("Indicator"), _("Autumn"), _("Spring"), _("Change")],
         not_compared=str(NOT_COMPARED),
+        series=(_("Autumn"), _("Spring")),
         change=_("%(sign)s%(points)s points"),
         no_change=_("no change"),
         method_lines=[
