@@ -25,6 +25,12 @@ Reading (the API for pages and exports; every function takes the scope it is all
     spring_wave_id, school_id=…, catalog=…)``
         autumn → spring for one class or the school: only when the unit passes the gate in
         both waves; the change only where both values are shown.
+    ``school_trends(autumn_wave_id, spring_wave_id, school_id=…, catalog=…) -> WaveTrends``
+    and ``class_trend(…, class_id=…)``
+        the coordinator's and the teacher's trend views: both waves are read (and checked)
+        as their own pages are. A pair is two closed waves of one school in the same school
+        year (September to May), the autumn one opening from August to December and the
+        spring one from January to July (``school_trend_pairs``, ``class_trend_pairs``).
     A ``UnitResults`` has ``level`` (class | school), ``unit_id``, ``name``, ``age_group``,
     ``respondents``, ``status`` (ok | below_gate) and ``cells``; a ``ResultCell`` has ``code``,
     ``label`` ({kk, ru, en}), ``reported_as`` (prevalence | climate for grades 1–2, never a
