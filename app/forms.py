@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, StringField
-from wtforms.validators import AnyOf, DataRequired, Length, Regexp
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, StringField
+from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional, Regexp
 
 from .i18n import LANGUAGE_NAMES
 
@@ -21,7 +21,9 @@ class LanguageForm(FlaskForm):
 
 
 class MarkGivenForm(FlaskForm):
-    """Only the CSRF token: the lesson is in the URL."""
+    """The session given (1 when absent); the lesson is in the URL."""
+
+    session = IntegerField(validators=[Optional(), NumberRange(min=1, max=6)])
 
 
 class ClassBandForm(FlaskForm):
@@ -29,6 +31,21 @@ class ClassBandForm(FlaskForm):
         _l("Age group of this class"),
         validators=[AnyOf(["preschool", "primary", "basic", "upper", "tvet"])],
     )
+    # Checked against the band by the service; empty means not set.
+    grade = IntegerField(_l("Grade"), validators=[Optional(), NumberRange(min=1, max=11)])
+
+
+class PlanMoveForm(FlaskForm):
+    """Move one place of the year plan: earlier, later, or to the week given."""
+
+    lesson = HiddenField(validators=[DataRequired(), Length(max=100)])
+    round = HiddenField(validators=[AnyOf(["1", "2", "3"])])
+    move = StringField(validators=[AnyOf(["earlier", "later", "week"])])
+    week = IntegerField(_l("Week"), validators=[Optional(), NumberRange(min=1, max=60)])
+
+
+class PlanResetForm(FlaskForm):
+    """Only the CSRF token: the class is in the URL."""
 
 
 class AddToCourseForm(FlaskForm):

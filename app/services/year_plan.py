@@ -71,6 +71,7 @@ class YearPlan:
     repeats_first_year: tuple[Lesson, ...] = ()
     # Lessons with no later rounds at all yet: every round gives the main lesson again.
     without_rounds: tuple[Lesson, ...] = ()
+    custom: bool = False  # in the class's own order, not the default one
 
     def slots_in(self, week: int) -> tuple[PlanSlot, ...]:
         return tuple(slot for slot in self.slots if slot.week == week)
@@ -210,7 +211,8 @@ def year_plan(
     weeks = teaching_weeks(year)
     lessons = plan_lessons(catalog, band)
     by_id = {lesson.id: lesson for lesson in lessons}
-    entries = reconcile(order, default_order(lessons))
+    default = default_order(lessons)
+    entries = reconcile(order, default)
     rotation = rotation_year(band, grade)
     sessions = {lesson.id: year_sessions(lesson, rotation) for lesson in lessons}
     slots = tuple(
@@ -237,4 +239,5 @@ def year_plan(
         without_rounds=tuple(
             lesson for lesson in lessons if len(set(sessions[lesson.id])) < ROUNDS
         ),
+        custom=entries != default,
     )
