@@ -225,6 +225,8 @@ def year_plan(
         )
         for entry, number in zip(entries, week_numbers(len(entries), len(weeks)), strict=True)
     )
+    without_rounds = tuple(lesson for lesson in lessons if len(set(sessions[lesson.id])) < ROUNDS)
+    named = {lesson.id for lesson in without_rounds}
     return YearPlan(
         year=year,
         weeks=weeks,
@@ -234,10 +236,10 @@ def year_plan(
         repeats_first_year=tuple(
             lesson
             for lesson in lessons
-            if rotation == 2 and min(sessions[lesson.id]) < min(SECOND_YEAR_SESSIONS)
+            if rotation == 2
+            and min(sessions[lesson.id]) < min(SECOND_YEAR_SESSIONS)
+            and lesson.id not in named
         ),
-        without_rounds=tuple(
-            lesson for lesson in lessons if len(set(sessions[lesson.id])) < ROUNDS
-        ),
+        without_rounds=without_rounds,
         custom=entries != default,
     )

@@ -19,7 +19,9 @@ from app.content.schema import (
     Session,
     TopicBlock,
 )
+from app.models import LessonDelivery
 from app.services import year_plan as yp
+from app.services.lessons import done_in
 from app.services.school_calendar import teaching_weeks
 from app.services.year_plan import Entry
 
@@ -202,3 +204,28 @@ def test_index_for_week_lands_the_entry_in_that_week() -> None:
     assert yp.index_for_week(order, order[0], 36, weeks) is None
     assert yp.index_for_week(order, order[0], 0, weeks) is None
     assert yp.index_for_week(order[:18], order[0], 19, weeks) is None, "no lesson in week 19"
+
+
+# -- what was given ------------------------------------------------------------------------
+
+
+def given(lesson_id: str, session: int) -> LessonDelivery:
+    return LessonDelivery(lesson_id=lesson_id, session=session, given_on=TODAY)
+
+
+def test_a_delivery_counts_for_the_place_that_gives_its_session() -> None:
+    plan = yp.year_plan(catalog(2), AgeBand.BASIC, TODAY, grade=6)  # a second year: 4, 5, 6
+    done = done_in(plan, [given("topic-2", 5), given("topic-1", 1)])
+    assert done == {Entry("topic-2", 2)}, "session 1 is not part of a second year"
+
+
+def test_a_repeated_session_counts_once_per_delivery() -> None:
+    plan = yp.year_plan(Catalog((micro("only-main", ()),)), AgeBand.BASIC, TODAY)
+    done = done_in(plan, [given("only-main", 1), given("only-main", 1)])
+    assert done == {Entry("only-main", 1), Entry("only-main", 2)}
+
+
+def test_a_lesson_without_any_rounds_is_named_once_in_a_second_year() -> None:
+    plan = yp.year_plan(Catalog((micro("only-main", ()),)), AgeBand.BASIC, TODAY, grade=6)
+    assert [lesson.id for lesson in plan.without_rounds] == ["only-main"]
+    assert plan.repeats_first_year == ()
