@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -117,6 +118,7 @@ def _school_days(monday: date, first: date, last: date, breaks: tuple[Holiday, .
     return sum(1 for day in days if first <= day <= last and not any(day in h for h in breaks))
 
 
+@cache
 def teaching_weeks(year: int) -> tuple[TeachingWeek, ...]:
     """The teaching weeks of the school year starting in ``year``, numbered from 1.
 
