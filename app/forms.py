@@ -26,13 +26,19 @@ class MarkGivenForm(FlaskForm):
     session = IntegerField(validators=[Optional(), NumberRange(min=1, max=6)])
 
 
+BANDS = "preschool|primary|basic|upper|tvet"
+
+
 class ClassBandForm(FlaskForm):
     band = StringField(
         _l("Age group of this class"),
-        validators=[AnyOf(["preschool", "primary", "basic", "upper", "tvet"])],
+        validators=[AnyOf(BANDS.split("|"))],
     )
-    # Checked against the band by the service; empty means not set.
-    grade = IntegerField(_l("Grade"), validators=[Optional(), NumberRange(min=1, max=11)])
+    # "<band>-<grade>" (basic-7, preschool-4): the band it is a grade of, checked against
+    # ``band``, and the grade; empty means not set.
+    grade = StringField(
+        _l("Grade"), validators=[Optional(), Regexp(r"^(?:" + BANDS + r")-(?:[1-9]|1[01])$")]
+    )
 
 
 class PlanMoveForm(FlaskForm):

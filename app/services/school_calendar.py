@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import cache
 
 
 class Season(StrEnum):

@@ -27,6 +27,7 @@ from ..models.base import utc_today
 from ..problems import PlainProblem
 from ..services import actors, lessons
 from ..services.actors import ActorRole
+from ..services.year_plan import is_grade_of
 from .lesson_filters import labels, read_filters
 
 bp = Blueprint("lessons", __name__, url_prefix="/lessons")
@@ -166,16 +167,19 @@ def set_class_band() -> ResponseReturnValue:
     if not form.validate_on_submit() or g.actor.school_class_id is None:
         abort(400)
     band = AgeBand(form.band.data)
-    try:
-        lessons.set_band(g.actor.school_class_id, band, form.grade.data)
-    except ValueError:
-        raise PlainProblem(
-            400,
-            _(
-                "%(grade)s is not part of the age group “%(band)s”. Choose the grade of the "
-                "class within its age group.",
-                grade=grade_name(band, form.grade.data or 0),
-                band=BAND_NAMES[band],
-            ),
-        ) from None
+    grade = None
+    if form.grade.data:
+        grade_band, number = form.grade.data.rsplit("-", 1)
+        grade = int(number)
+        if grade_band != band or not is_grade_of(band, grade):
+            raise PlainProblem(
+                400,
+                _(
+                    "%(grade)s is not part of the age group “%(band)s”. Choose the grade of "
+                    "the class within its age group.",
+                    grade=grade_name(grade_band, grade),
+                    band=BAND_NAMES[band],
+                ),
+            )
+    lessons.set_band(g.actor.school_class_id, band, grade)
     return redirect(url_for("home.teacher"), code=303)
