@@ -421,3 +421,18 @@ def test_the_plan_page_needs_a_band(client: Any, platform: Any) -> None:
     response = client.get("/plan")
     assert response.status_code == 409
     assert "Choose the age group of this class" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("band", "lesson"),
+    [("basic", "basic-no-such-lesson"), ("primary", "basic-water-and-ice")],  # another band's
+)
+def test_moving_a_lesson_that_is_not_in_the_plan_is_refused(
+    plan_app: Any, moodle: Any, band: str, lesson: str
+) -> None:
+    teacher = teacher_of(plan_app, moodle, CLASS_A)
+    set_class(teacher, band, "")
+    response = move(teacher, class_id(plan_app, CLASS_A), lesson, 1, "later")
+    assert response.status_code == 409
+    assert "no longer in the plan" in response.get_data(as_text=True)
+    assert stored(plan_app) == []
