@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 BAND_NAMES = {
@@ -49,3 +50,17 @@ TOPIC_NAMES = {
     "gambling-and-drugs": _l("Gambling and drugs online"),
     "class-agreement": _l("Class agreement"),
 }
+HOLIDAY_NAMES = {
+    "autumn": _l("Autumn holidays"),
+    "winter": _l("Winter holidays"),
+    "spring": _l("Spring holidays"),
+}
+
+
+def grade_name(band: str, grade: int) -> str:
+    """A grade as teachers say it: a preschool group by its ages, a college year, a grade."""
+    if band == "preschool":
+        return _("Group of ages %(low)d–%(high)d", low=grade, high=grade + 1)
+    if band == "tvet":
+        return _("Year %(num)d of college", num=grade)
+    return _("Grade %(num)d", num=grade)
