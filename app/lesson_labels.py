@@ -49,6 +49,17 @@ TOPIC_NAMES = {
     "hazing": _l("Hazing"),
     "gambling-and-drugs": _l("Gambling and drugs online"),
     "class-agreement": _l("Class agreement"),
+    "road-safety": _l("On the road"),
+    "fire-safety": _l("Fire safety"),
+    "electricity-and-gas": _l("Electricity and gas"),
+    "medicines-and-chemicals": _l("Medicines and household chemicals"),
+    "personal-details": _l("My name, my address, calling for help"),
+    "substances": _l("Vapes, alcohol and drugs"),
+    "extremism": _l("Recruitment and extremism"),
+    "suicide-prevention": _l("When life feels too heavy"),
+    "first-aid": _l("First aid"),
+    "trafficking": _l("Job offers and trafficking"),
+    "disasters": _l("Earthquakes and floods"),
 }
 HOLIDAY_NAMES = {
     "autumn": _l("Autumn holidays"),
