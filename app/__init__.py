@@ -62,6 +62,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         survey_exports,
         surveys,
         talk,
+        year_plan,
     )
 
     babel.init_app(app, locale_selector=i18n.select_locale)
@@ -89,6 +90,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(survey_exports.bp)
     app.register_blueprint(talk.bp)
     app.register_blueprint(areas.bp)
+    app.register_blueprint(year_plan.bp)
     init_outbox_worker(app)
     register_cli(app)
 

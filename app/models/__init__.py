@@ -1,6 +1,7 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
 
 from .area import Area
+from .class_plan import ClassPlanEntry
 from .coordinator import CoordinatorGrant
 from .lesson_delivery import LessonDelivery
 from .lti_store import LtiStoreEntry
@@ -22,6 +23,7 @@ from .tool_key import ToolKey
 
 __all__ = [
     "Area",
+    "ClassPlanEntry",
     "CoordinatorGrant",
     "Deployment",
     "LessonDelivery",
