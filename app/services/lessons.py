@@ -13,8 +13,9 @@ from ..extensions import db
 from ..models import LessonDelivery, SchoolClass
 
 # Each micro-lesson topic is given three times a year, once in each of these rounds; the
-# numbers are school weeks counted from the first week of September.
-ROUND_START_WEEKS = (1, 14, 25)
+# numbers are school weeks counted from the first week of September. Twelve weeks apart, so a
+# band's twelve micro topics fill weeks 1 to 36 without two lessons in one week.
+ROUND_START_WEEKS = (1, 13, 25)
 ROUNDS = len(ROUND_START_WEEKS)
 
 
