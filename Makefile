@@ -23,6 +23,7 @@ test: install translations system-packages lint
 	$(BIN)/python -m tests.bench.launch_throughput --quick
 	$(BIN)/python -m tests.bench.quiz_throughput --quick
 	$(BIN)/python -m tests.bench.survey_throughput --quick
+	$(BIN)/python -m tests.bench.results_throughput --quick
 	$(BIN)/pytest -p no:cacheprovider
 	$(BIN)/pytest -p no:cacheprovider --db=postgresql -m "not browser"
 
@@ -58,11 +59,12 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-## make bench: the launch, quiz and survey benchmarks, full length
+## make bench: the launch, quiz, survey and results benchmarks, full length
 bench: install translations
 	$(BIN)/python -m tests.bench.launch_throughput
 	$(BIN)/python -m tests.bench.quiz_throughput
 	$(BIN)/python -m tests.bench.survey_throughput
+	$(BIN)/python -m tests.bench.results_throughput
 
 ## Extract UI strings and update the kk, ru and en catalogs (then translate the new entries)
 messages: install

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from ..auth import require_role
 from ..content.survey_schema import AgeGroup, Survey
@@ -20,8 +21,14 @@ from ..models import SchoolClass
 from ..models.base import utc_today
 from ..models.survey import SurveyWave, SurveyWindow
 from ..problems import PlainProblem
-from ..result_labels import REPORTED_AS, status_message
-from ..services import actors, roster, schools, survey_results, surveys
+from ..result_labels import (
+    REPORTED_AS,
+    change_text,
+    chart_words,
+    status_message,
+    trend_chart_words,
+)
+from ..services import actors, result_charts, roster, schools, survey_results, surveys
 from ..services.actors import ActorRole
 from .coordinator import coordinator_school
 
@@ -199,6 +206,7 @@ def class_page() -> ResponseReturnValue:
         is_live=surveys.is_live,
         catalog=catalog(),
         lang=str(get_locale()),
+        pairs=survey_results.class_trend_pairs(school_class.id),
     )
 
 
@@ -276,6 +284,7 @@ def waves() -> ResponseReturnValue:
         instruments=surveys.default_instruments(catalog()),
         catalog=catalog(),
         age_groups=list(AgeGroup),
+        pairs=survey_results.school_trend_pairs(school_id),
         error=error,
         lang=str(get_locale()),
     ), (400 if error else 200)
@@ -313,12 +322,35 @@ def read_results(read: Callable[[], Read]) -> Read:
         ) from None
 
 
+def _pairs_with(
+    wave_id: int, pairs: list[tuple[SurveyWave, SurveyWave]]
+) -> list[tuple[SurveyWave, SurveyWave]]:
+    return [pair for pair in pairs if wave_id in (pair[0].id, pair[1].id)]
+
+
+def unit_chart(unit: survey_results.UnitResults) -> Markup:
+    """The unit's bar chart (its numbers are in the table beside it)."""
+    chart = result_charts.unit_chart(unit, str(get_locale()), chart_words(unit.name))
+    svg = result_charts.svg(chart, f"chart-{unit.level}-{unit.unit_id}")
+    return Markup(svg)  # noqa: S704 (result_charts escapes every text it writes)
+
+
+def trend_chart(unit: survey_results.Trend) -> Markup:
+    """The unit's autumn and spring bars (their numbers are in the table beside them)."""
+    chart = result_charts.trend_chart(unit, str(get_locale()), trend_chart_words(unit.name))
+    svg = result_charts.svg(chart, f"trend-{unit.level}-{unit.unit_id}")
+    return Markup(svg)  # noqa: S704 (result_charts escapes every text it writes)
+
+
 def _results_page(
     read: Callable[[], survey_results.WaveResults | survey_results.UnitResults],
     eyebrow: str,
     exports: int | None = None,
+    pairs: list[tuple[SurveyWave, SurveyWave]] | None = None,
+    trend_endpoint: str = "surveys.school_trend",
 ) -> ResponseReturnValue:
-    """Render what ``read()`` returns, or say plainly why there is nothing to show."""
+    """Render what ``read()`` returns, or say plainly why there is nothing to show; with
+    links to the autumn-to-spring ``pairs`` the wave is in."""
     found = read_results(read)
     if isinstance(found, survey_results.WaveResults):
         units = [found.school, *found.classes]
@@ -332,6 +364,9 @@ def _results_page(
             exports=exports,
             status_message=status_message,
             reported_as=REPORTED_AS,
+            chart=unit_chart,
+            pairs=pairs or [],
+            trend_endpoint=trend_endpoint,
         )
     )
 
@@ -346,6 +381,7 @@ def wave_results(wave_id: int) -> ResponseReturnValue:
         lambda: survey_results.wave_results(wave_id, school_id=school_id, catalog=catalog()),
         school.name if school else "",
         exports=wave_id,
+        pairs=_pairs_with(wave_id, survey_results.school_trend_pairs(school_id)),
     )
 
 
@@ -357,4 +393,78 @@ def class_results(wave_id: int) -> ResponseReturnValue:
     return _results_page(
         lambda: survey_results.class_results(wave_id, class_id=school_class.id, catalog=catalog()),
         school_class.title,
+        pairs=_pairs_with(wave_id, survey_results.class_trend_pairs(school_class.id)),
+        trend_endpoint="surveys.class_trend",
     )
+
+
+# -- autumn to spring -----------------------------------------------------------------------
+
+
+def _trend_page(
+    units: list[survey_results.Trend],
+    eyebrow: str,
+    autumn: survey_results.WaveResults | SurveyWave,
+    spring: survey_results.WaveResults | SurveyWave,
+    exports: tuple[int, int] | None = None,
+) -> ResponseReturnValue:
+    return _no_store(
+        render_template(
+            "surveys/trend.html",
+            units=units,
+            eyebrow=eyebrow,
+            autumn_code=_code(autumn),
+            spring_code=_code(spring),
+            exports=exports,
+            status_message=status_message,
+            change_text=change_text,
+            chart=trend_chart,
+        )
+    )
+
+
+def _code(wave: survey_results.WaveResults | SurveyWave) -> str:
+    return wave.wave_code if isinstance(wave, survey_results.WaveResults) else wave.code
+
+
+@bp.get("/trends/<int:autumn_id>/<int:spring_id>")
+@require_role(ActorRole.COORDINATOR)
+def school_trend(autumn_id: int, spring_id: int) -> ResponseReturnValue:
+    """A school coordinator's autumn → spring: the school and every class in both waves."""
+    school_id = coordinator_school_id()
+    school = schools.school(school_id)
+    found = read_results(
+        lambda: survey_results.school_trends(
+            autumn_id, spring_id, school_id=school_id, catalog=catalog()
+        )
+    )
+    return _trend_page(
+        [found.school, *found.classes],
+        school.name if school else "",
+        found.autumn,
+        found.spring,
+        exports=(autumn_id, spring_id),
+    )
+
+
+@bp.get("/class/trends/<int:autumn_id>/<int:spring_id>")
+@require_role(ActorRole.TEACHER)
+def class_trend(autumn_id: int, spring_id: int) -> ResponseReturnValue:
+    """A teacher's autumn → spring of their own class."""
+    school_class = _my_class()
+    found = read_results(
+        lambda: survey_results.class_trend(
+            autumn_id, spring_id, class_id=school_class.id, catalog=catalog()
+        )
+    )
+    pair = next(
+        (
+            p
+            for p in survey_results.class_trend_pairs(school_class.id)
+            if (p[0].id, p[1].id) == (autumn_id, spring_id)
+        ),
+        None,
+    )
+    if pair is None:
+        abort(404)
+    return _trend_page([found], school_class.title, pair[0], pair[1])
