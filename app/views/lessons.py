@@ -22,6 +22,7 @@ from ..auth import require_role
 from ..content import AgeBand, Lang, Lesson
 from ..content_catalog import catalog
 from ..forms import ClassBandForm, MarkGivenForm
+from ..i18n import you
 from ..lesson_labels import BAND_NAMES, grade_name
 from ..models.base import utc_today
 from ..problems import PlainProblem
@@ -127,7 +128,7 @@ def student(lesson_id: str) -> ResponseReturnValue:
     if g.actor.role is not ActorRole.STUDENT:
         shown.add(number)  # staff preview the session they are looking at
     elif number != 1 and number not in shown:
-        raise PlainProblem(404, _("Your class has not had this session of the lesson yet."))
+        raise PlainProblem(404, you("Your class has not had this session of the lesson yet."))
     return render_template(
         "lessons/student.html",
         lesson=lesson,

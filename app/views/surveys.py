@@ -16,6 +16,7 @@ from ..auth import require_role
 from ..content.survey_schema import AgeGroup, Survey
 from ..content_catalog import catalog
 from ..forms import SurveyActionForm, WaveForm
+from ..i18n import you
 from ..models import SchoolClass
 from ..models.base import utc_today
 from ..models.survey import SurveyWave, SurveyWindow
@@ -49,7 +50,7 @@ def problem_message(reason: str) -> str:
         "window-exists": _("The survey has already been started in this class."),
         "window-closed": _("This survey is closed."),
         "bad-answer": _("One of the answers is not an option of its question."),
-        "already-taken-part": _(
+        "already-taken-part": you(
             "You have already taken part in this survey. Thank you! Nothing more is needed."
         ),
     }.get(reason, _("This cannot be done now."))
