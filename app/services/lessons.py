@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import pairwise
 
 from sqlalchemy import bindparam, select
 
@@ -41,6 +42,14 @@ def school_year_start(today: date) -> date:
     return first - timedelta(days=first.weekday())
 
 
+def round_start_weeks(lesson_count: int) -> tuple[int, ...]:
+    """The first week of each round: the usual spread, or back to back when it would clash."""
+    gaps = [later - earlier for earlier, later in pairwise(ROUND_START_WEEKS)]
+    if lesson_count <= min(gaps):
+        return ROUND_START_WEEKS
+    return tuple(1 + index * lesson_count for index in range(ROUNDS))
+
+
 def year_plan(catalog: Catalog, band: str, today: date) -> list[PlanSlot]:
     """Weekly slots for the band's repeated micro-lessons: every topic in each of three rounds."""
     lessons = [
@@ -48,7 +57,7 @@ def year_plan(catalog: Catalog, band: str, today: date) -> list[PlanSlot]:
     ]
     start = school_year_start(today)
     slots = []
-    for round_number, first_week in enumerate(ROUND_START_WEEKS, start=1):
+    for round_number, first_week in enumerate(round_start_weeks(len(lessons)), start=1):
         for offset, lesson in enumerate(lessons):
             week = first_week + offset
             slots.append(PlanSlot(week, start + timedelta(weeks=week - 1), lesson, round_number))

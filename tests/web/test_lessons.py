@@ -114,6 +114,13 @@ def test_year_plan_repeats_each_topic_three_times(app: Any) -> None:
     assert lessons.school_year_start(date(2027, 3, 1)) == date(2026, 8, 31)
 
 
+def test_rounds_run_back_to_back_when_a_band_has_many_topics() -> None:
+    assert lessons.round_start_weeks(6) == (1, 14, 25)
+    assert lessons.round_start_weeks(11) == (1, 14, 25)
+    twelve = lessons.round_start_weeks(12)
+    assert twelve == (1, 13, 25), "twelve topics fill the 36 weeks without a clash"
+
+
 def test_media_is_served_only_from_the_lesson_folder(client: Any, platform: Any) -> None:
     platform.launch(client, "learner", locale="en")
     assert client.get(LESSON + "/media/../lesson.yaml").status_code == 404
