@@ -59,6 +59,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         lessons,
         lti_views,
         quizzes,
+        school_classes,
         survey_exports,
         surveys,
         talk,
@@ -88,6 +89,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(coordinator.bp)
     app.register_blueprint(surveys.bp)
     app.register_blueprint(survey_exports.bp)
+    app.register_blueprint(school_classes.bp)
     app.register_blueprint(talk.bp)
     app.register_blueprint(areas.bp)
     app.register_blueprint(year_plan.bp)

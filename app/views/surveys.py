@@ -28,7 +28,15 @@ from ..result_labels import (
     status_message,
     trend_chart_words,
 )
-from ..services import actors, result_charts, roster, schools, survey_results, surveys
+from ..services import (
+    actors,
+    class_overview,
+    result_charts,
+    roster,
+    schools,
+    survey_results,
+    surveys,
+)
 from ..services.actors import ActorRole
 from .coordinator import coordinator_school
 
@@ -348,18 +356,24 @@ def _results_page(
     exports: int | None = None,
     pairs: list[tuple[SurveyWave, SurveyWave]] | None = None,
     trend_endpoint: str = "surveys.school_trend",
+    back: str | None = None,
 ) -> ResponseReturnValue:
     """Render what ``read()`` returns, or say plainly why there is nothing to show; with
-    links to the autumn-to-spring ``pairs`` the wave is in."""
+    links to the autumn-to-spring ``pairs`` the wave is in. A whole wave shows the school in
+    full and its classes as one table of links (``school_classes``), light for any school."""
     found = read_results(read)
+    classes = None
     if isinstance(found, survey_results.WaveResults):
-        units = [found.school, *found.classes]
+        units = [found.school]
+        classes = class_overview.class_rows(found)
     else:
         units = [found]
     return _no_store(
         render_template(
             "surveys/results.html",
             units=units,
+            classes=classes,
+            back=back,
             eyebrow=eyebrow,
             exports=exports,
             status_message=status_message,
@@ -407,11 +421,15 @@ def _trend_page(
     autumn: survey_results.WaveResults | SurveyWave,
     spring: survey_results.WaveResults | SurveyWave,
     exports: tuple[int, int] | None = None,
+    classes: list[class_overview.TrendClassRow] | None = None,
+    back: str | None = None,
 ) -> ResponseReturnValue:
     return _no_store(
         render_template(
             "surveys/trend.html",
             units=units,
+            classes=classes,
+            back=back,
             eyebrow=eyebrow,
             autumn_code=_code(autumn),
             spring_code=_code(spring),
@@ -439,11 +457,12 @@ def school_trend(autumn_id: int, spring_id: int) -> ResponseReturnValue:
         )
     )
     return _trend_page(
-        [found.school, *found.classes],
+        [found.school],
         school.name if school else "",
         found.autumn,
         found.spring,
         exports=(autumn_id, spring_id),
+        classes=class_overview.trend_class_rows(found),
     )
 
 

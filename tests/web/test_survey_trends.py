@@ -102,27 +102,37 @@ def page(client: Any, url: str) -> str:
 def test_the_coordinator_sees_both_waves_and_the_change_only_where_both_are_shown(
     school: Trended,
 ) -> None:
-    autumn, spring, _classes = standard(school)
+    autumn, spring, classes = standard(school)
     coordinator = school.people.coordinator
     html = page(coordinator, f"/surveys/trends/{autumn}/{spring}")
     assert "2025-autumn" in html
     assert "2026-spring" in html
-    # 6C: 12 of 28 (42.9 %) to 14 of 28 (50 %): +7 points; the school: 25 of 78 to 28 of 78.
-    assert "43% (12 of 28)" in html
-    assert "50% (14 of 28)" in html
-    assert "+7 points" in html
+    # The school in full: 25 of 78 to 28 of 78; its classes as one table of links.
     assert "32% (25 of 78)" in html
     assert "36% (28 of 78)" in html
     assert "+4 points" in html
+    assert html.count('role="img"') == 1  # the school's chart only
+    assert "(12 of 28)" not in html
+    for class_id in classes.values():
+        assert f"/surveys/trends/{autumn}/{spring}/classes/{class_id}" in html
+    # 6C: 12 of 28 (42.9 %) to 14 of 28 (50 %): +7 points, on its own page.
+    sixth_c = page(coordinator, f"/surveys/trends/{autumn}/{spring}/classes/{classes['6C']}")
+    assert "43% (12 of 28)" in sixth_c
+    assert "50% (14 of 28)" in sixth_c
+    assert "+7 points" in sixth_c
+    assert sixth_c.count('role="img"') == 1
+    assert f"/surveys/trends/{autumn}/{spring}" in sixth_c  # back to the school
     # 6A and 6B are hidden in autumn: their spring values show, no change is given.
-    assert "24% (6 of 25)" in html
-    assert "32% (8 of 25)" in html
-    assert html.count(NOT_COMPARED) >= 2 * 1
-    assert 'data-status="suppressed_primary"' in html
-    assert 'data-status="suppressed_secondary"' in html
-    assert "(10 of 25)" not in html
-    assert "(3 of 25)" not in html
-    assert html.count('role="img"') == 4  # a chart per unit: the school and three classes
+    sixth_a = page(coordinator, f"/surveys/trends/{autumn}/{spring}/classes/{classes['6A']}")
+    sixth_b = page(coordinator, f"/surveys/trends/{autumn}/{spring}/classes/{classes['6B']}")
+    assert "24% (6 of 25)" in sixth_a
+    assert "32% (8 of 25)" in sixth_b
+    for hidden_in_autumn in (sixth_a, sixth_b):
+        assert NOT_COMPARED in hidden_in_autumn
+        assert "(10 of 25)" not in hidden_in_autumn
+        assert "(3 of 25)" not in hidden_in_autumn
+    assert 'data-status="suppressed_primary"' in sixth_b
+    assert 'data-status="suppressed_secondary"' in sixth_a
     waves = page(coordinator, "/surveys/waves")
     assert f"/surveys/trends/{autumn}/{spring}" in waves
     results = page(coordinator, f"/surveys/waves/{spring}/results")
@@ -281,11 +291,15 @@ def test_the_trend_is_refused_when_the_check_fails(
 
 
 def test_the_results_pages_draw_charts_with_hidden_values_hatched(school: Trended) -> None:
-    autumn, _spring, _classes = standard(school)
+    autumn, _spring, classes = standard(school)
     html = page(school.people.coordinator, f"/surveys/waves/{autumn}/results")
-    assert html.count('role="img"') == 4
-    assert 'aria-label="Bar chart of the results of 6B' in html
-    assert 'fill="url(#chart-class-' in html  # a hidden value: a hatched track
+    assert html.count('role="img"') == 1  # the school's; each class has its own page
+    sixth_b = page(
+        school.people.coordinator, f"/surveys/waves/{autumn}/results/classes/{classes['6B']}"
+    )
+    assert sixth_b.count('role="img"') == 1
+    assert 'aria-label="Bar chart of the results of 6B' in sixth_b
+    assert 'fill="url(#chart-class-' in sixth_b  # a hidden value: a hatched track
     mine = page(school.people.teacher, f"/surveys/class/results/{autumn}")
     assert mine.count('role="img"') == 1
     assert "Not shown: hidden as" in mine[mine.index("<svg") : mine.index("</svg>")]
