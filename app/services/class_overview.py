@@ -45,8 +45,7 @@ class TrendClassRow:
 def class_rows(results: WaveResults) -> list[ClassRow]:
     """The wave's classes in the order of the school page."""
     return [
-        ClassRow(unit.unit_id, unit.name, unit.respondents, unit.status)
-        for unit in results.classes
+        ClassRow(unit.unit_id, unit.name, unit.respondents, unit.status) for unit in results.classes
     ]
 
 

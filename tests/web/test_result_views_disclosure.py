@@ -1,17 +1,22 @@
 """Everything published about two waves of a generated school, read back the way a reader would
-(the school and class views, the trend views, the results and trend pages, and every export
-format), holds no suppressed value that can be derived by subtraction across all of it.
+(the school and class views, the trend views, the results and trend pages with the class pages
+they link to, and every export format), holds no suppressed value that can be derived by
+subtraction across all of it.
 
 Each school (classes of 3 to 35, many small classes, a school of one class) answers an autumn
 and a spring wave. The reader's knowledge is the union of what every source shows: each source
 must agree with the checked wave view cell by cell (status and numbers, nothing more), the
 trend's change must exist only where both values are shown, and the union must resist the
 recoverability check and the exact linear-algebra attacker of ``test_disclosure`` (and, for a
-small school, the brute-force reader). Every file downloads twice byte for byte."""
+small school, the brute-force reader). Every file downloads twice byte for byte. The school
+pages show the school in full and a table of classes; the class pages they link to, read with
+the school page, give back every cell of the wave (and of the trend), status for status and
+number for number, as the single long page did before."""
 
 from __future__ import annotations
 
 import csv
+import html
 import io
 import random
 import re
@@ -205,8 +210,7 @@ def test_nothing_hidden_can_be_derived_from_every_view_and_export(
         merge(known[wave], table_facts(csv_dicts(download(coordinator, url(wave, "csv")))), "csv")
         xlsx = xlsx_dicts(download(coordinator, url(wave, "xlsx")))
         merge(known[wave], table_facts(xlsx), "xlsx")
-        page = coordinator.get(f"/surveys/waves/{wave}/results").get_data(as_text=True)
-        assert shown_texts(page) == expected_texts(list(truth[wave].values())), "page"
+        merge(known[wave], read_wave_pages(coordinator, wave, checked[wave]), "the pages")
         pdf = pdf_text(download(coordinator, url(wave, "pdf")))
         assert shown_texts(pdf) == expected_texts(list(truth[wave].values())), "pdf"
     for unit in (trends.school, *trends.classes, *class_trends):
@@ -230,13 +234,170 @@ def test_nothing_hidden_can_be_derived_from_every_view_and_export(
         for row in unit.rows
         for cell in (row.autumn, row.spring)
     ]
-    trend_page = coordinator.get(f"/surveys/trends/{autumn}/{spring}").get_data(as_text=True)
-    assert shown_texts(trend_page) == expected_texts(trend_facts), "trend page"
+    for (unit, code), (in_autumn, in_spring, _change) in read_trend_pages(
+        coordinator, autumn, spring, trends
+    ).items():
+        merge(known[autumn], {(unit, code): in_autumn}, "trend pages, autumn")
+        merge(known[spring], {(unit, code): in_spring}, "trend pages, spring")
     trend_pdf = pdf_text(download(coordinator, trend_url(autumn, spring, "pdf")))
     assert shown_texts(trend_pdf) == expected_texts(trend_facts), "trend pdf"
     for wave in (autumn, spring):
         assert known[wave] == truth[wave], "no source shows more than the checked wave view"
         attack(as_view(checked[wave], known[wave]), small=classes <= 2)
+
+
+# -- what the results and trend pages show, cell by cell -------------------------------------
+
+SECTION = re.compile(r'<section class="card">\s*<h2[^>]*>([^<]*)</h2>(.*?)</section>', re.S)
+RESULT_ROW = re.compile(
+    r'<tr><th scope="row">([^<]*)</th><td>[^<]*</td>'
+    r'(?:<td>([^<]*)</td>|<td class="suppressed" data-status="(\w+)">[^<]*</td>)</tr>'
+)
+CELL = r'(?:<td>([^<]*)</td>|<td class="suppressed" data-status="(\w+)">[^<]*</td>)'
+TREND_ROW = re.compile(
+    rf'<tr><th scope="row">([^<]*)</th>{CELL}{CELL}<td(?: class="suppressed")?>([^<]*)</td></tr>'
+)
+CLASS_ROW = re.compile(
+    r'<tr><th scope="row"><a href="([^"]*)">([^<]*)</a></th>((?:<td[^>]*>[^<]*</td>)+)</tr>'
+)
+TD = re.compile(r'<td(?: class="suppressed" data-status="(\w+)")?>([^<]*)</td>')
+BELOW_GATE_NOTICE = "Not shown: too few answers to protect anonymity"
+Change = int | None
+TrendFacts = dict[tuple[str, str], tuple[Fact, Fact, Change]]
+
+
+def shown_fact(text: str | None, status: str | None) -> Fact:
+    if status:
+        return (status, None, None)
+    found = SHOWN_TEXT.fullmatch(html.unescape(text or ""))
+    assert found, text
+    _percent, x, n = (int(v) for v in found.groups())
+    return ("ok", x, n)
+
+
+def code_of(labels: dict[str, str], label: str) -> str:
+    return labels[html.unescape(label)]
+
+
+def units_of(page: str) -> dict[str, str]:
+    """Each unit section of a page by its heading (the class table is not a unit)."""
+    found = {html.unescape(name): body for name, body in SECTION.findall(page)}
+    found.pop("Classes", None)
+    return found
+
+
+def result_page_facts(page: str, labels: dict[str, str]) -> tuple[Facts, set[str]]:
+    """The cells a results page shows, and the units it says are below the gate."""
+    facts: Facts = {}
+    below: set[str] = set()
+    for name, body in units_of(page).items():
+        rows = RESULT_ROW.findall(body)
+        if not rows:
+            assert BELOW_GATE_NOTICE in body, name
+            below.add(name)
+        for label, text, status in rows:
+            facts[(name, code_of(labels, label))] = shown_fact(text, status)
+    return facts, below
+
+
+def change_of(text: str) -> Change:
+    found = CHANGE_TEXT.fullmatch(html.unescape(text))
+    if found is None:
+        return None
+    if found.group(0) == "no change":
+        return 0
+    return (1 if found.group(1) == "+" else -1) * int(found.group(2))
+
+
+def trend_page_facts(page: str, labels: dict[str, str]) -> TrendFacts:
+    facts: TrendFacts = {}
+    for name, body in units_of(page).items():
+        for label, a_text, a_status, s_text, s_status, change in TREND_ROW.findall(body):
+            facts[(name, code_of(labels, label))] = (
+                shown_fact(a_text, a_status),
+                shown_fact(s_text, s_status),
+                change_of(change),
+            )
+    return facts
+
+
+def class_table(page: str) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """The rows of the class table: link, class name, and each cell's (status, text)."""
+    return [
+        (html.unescape(href), html.unescape(name), TD.findall(cells))
+        for href, name, cells in CLASS_ROW.findall(page)
+    ]
+
+
+def labels_of(units: list[survey_results.UnitResults]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for unit in units:
+        for cell in unit.cells:
+            assert found.setdefault(cell.label["en"], cell.code) == cell.code
+    return found
+
+
+def read_wave_pages(client: Any, wave: int, checked: survey_results.WaveResults) -> Facts:
+    """The school page and every class page it links to, checked against the wave view."""
+    labels = labels_of([checked.school, *checked.classes])
+    school_page = client.get(f"/surveys/waves/{wave}/results").get_data(as_text=True)
+    facts, below = result_page_facts(school_page, labels)
+    assert set(units_of(school_page)) == {checked.school.name}, "the school in full, alone"
+    rows = class_table(school_page)
+    assert [name for _href, name, _cells in rows] == [u.name for u in checked.classes]
+    for (href, name, cells), unit in zip(rows, checked.classes, strict=True):
+        assert href.startswith(f"/surveys/waves/{wave}/results/classes/{unit.unit_id}")
+        (_, answered), (status, _text) = cells
+        assert int(answered) == unit.respondents
+        assert (status or "ok") == unit.status
+        response = client.get(href)
+        assert response.status_code == 200, href
+        found, gated = result_page_facts(response.get_data(as_text=True), labels)
+        assert {key[0] for key in found} | gated == {name}, "one class per page"
+        merge(facts, found, f"the page of {name}")
+        below |= gated
+    expected = wave_facts(checked)
+    for unit in (checked.school, *checked.classes):
+        if unit.name in below:
+            assert unit.status == "below_gate", unit.name
+            for cell in unit.cells:
+                assert cell.status == "below_gate", (unit.name, cell.code)
+                facts[(unit.name, cell.code)] = fact_of(cell)
+    assert facts == expected, "the pages show every cell as the wave view, nothing more"
+    return facts
+
+
+def read_trend_pages(
+    client: Any, autumn: int, spring: int, trends: survey_results.WaveTrends
+) -> TrendFacts:
+    """The school trend page and every class page it links to, cell by cell."""
+    labels = labels_of([trends.autumn.school, *trends.autumn.classes])
+    labels.update(labels_of([trends.spring.school, *trends.spring.classes]))
+    school_page = client.get(f"/surveys/trends/{autumn}/{spring}").get_data(as_text=True)
+    facts = trend_page_facts(school_page, labels)
+    rows = class_table(school_page)
+    assert [name for _href, name, _cells in rows] == [u.name for u in trends.classes]
+    for (href, name, cells), unit in zip(rows, trends.classes, strict=True):
+        assert href.startswith(f"/surveys/trends/{autumn}/{spring}/classes/{unit.unit_id}")
+        (_, in_autumn), (_, in_spring), (status, changes) = cells
+        assert (int(in_autumn), int(in_spring)) == unit.respondents
+        published = sum(1 for row in unit.rows if row.change is not None)
+        assert (status, changes) == (
+            ("", str(published)) if unit.status == "ok" and unit.rows else ("below_gate", changes)
+        )
+        response = client.get(href)
+        assert response.status_code == 200, href
+        found = trend_page_facts(response.get_data(as_text=True), labels)
+        assert {key[0] for key in found} <= {name}, "one class per page"
+        for key, fact in found.items():
+            assert facts.setdefault(key, fact) == fact
+    expected = {
+        (unit.name, row.code): (fact_of(row.autumn), fact_of(row.spring), row.change)
+        for unit in (trends.school, *trends.classes)
+        for row in unit.rows
+    }
+    assert facts == expected, "the trend pages show every row as the trend, nothing more"
+    return facts
 
 
 def fact_of(cell: survey_results.ResultCell) -> Fact:
