@@ -22,6 +22,16 @@ children's that have the same code. ``protect`` returns every cell with its stat
    is below ``k``). While a hidden numerator or complement is pinned to one value, one more
    cell of a sum it is in is hidden; if none is left to hide, ``NotPublishable`` is raised.
 
+**Fixed cells and readers.** ``fixed`` gives cells whose status was published before (a
+school's and its classes' when areas are added above them): they keep it, and complementary
+suppression hides only other cells. ``readers`` names further readers who see only part of the
+tree (the risk layer sees the area cells but no school): the check runs for each of them too,
+and a cell is hidden until none of them can derive anything.
+
+A hidden cell whose children are all shown (or are themselves such cells) is no secret to a
+reader of the children: an area below its gate whose schools are all shown adds up to what
+those schools show. Such a derivation is not reported; one made with the help of the cell is.
+
 Denominators are reported when derivable but do not block: they count respondents who
 answered an item, respondents are published (the participation count), and when everyone
 answers, every denominator equals its unit's respondents. What must never be derivable is how
@@ -32,7 +42,8 @@ Codes are independent (each code is its own set of sums), so each is protected o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -123,6 +134,8 @@ class View:
 
 RulesArg = Rules | Mapping[str, Rules]
 Size = Callable[[str], tuple[int, int, str]]
+Fixed = Mapping[tuple[str, str], Status]
+Readers = Sequence[Collection[str]]
 
 
 def rules_of(rules: RulesArg, level: str) -> Rules:
@@ -132,45 +145,69 @@ def rules_of(rules: RulesArg, level: str) -> Rules:
 # -- protecting a tree ----------------------------------------------------------------------
 
 
-def protect(units: Sequence[Unit], rules: RulesArg = Rules()) -> View:
+def protect(
+    units: Sequence[Unit],
+    rules: RulesArg = Rules(),
+    *,
+    fixed: Fixed | None = None,
+    readers: Readers = (),
+) -> View:
     """Every cell of the tree with its status; raises ``NotPublishable`` if it cannot be made
-    safe, and ``ValueError`` for a malformed tree (a parent's counts not its children's sum)."""
+    safe, and ``ValueError`` for a malformed tree (a parent's counts not its children's sum).
+
+    ``fixed``: (unit, code) -> the status a cell was already published with; such cells keep
+    it. ``readers``: the units each further reader sees (see the module's docstring)."""
     _validate(units)
+    fixed = fixed or {}
     by_key = {unit.key: unit for unit in units}
     parents = {unit.key: unit.parent for unit in units}
     levels = {unit.key: unit.level for unit in units}
     respondents = {unit.key: unit.respondents for unit in units}
+    shape = View(parents, levels, respondents, {})
     cells: dict[tuple[str, str], Cell] = {}
     for code in sorted({code for unit in units for code in unit.counts}):
         status = {
-            unit.key: _first_status(unit, code, rules_of(rules, unit.level))
+            unit.key: fixed.get((unit.key, code))
+            or _first_status(unit, code, rules_of(rules, unit.level))
             for unit in units
             if code in unit.counts
         }
-        _complementary(code, status, by_key, View(parents, levels, respondents, {}), rules)
-        for key, found in status.items():
-            x, n = by_key[key].counts[code]
-            shown = found is Status.OK
-            cells[(key, code)] = Cell(key, code, found, x if shown else None, n if shown else None)
+        frozen = {key for key in status if (key, code) in fixed}
+        _complementary(code, status, by_key, shape, rules, frozen, readers)
+        cells.update(_cells(code, status, by_key))
     view = View(parents, levels, respondents, cells)
-    require_publishable(view, rules)
+    require_publishable(view, rules, readers=readers)
     return view
+
+
+def _cells(
+    code: str, status: Mapping[str, Status], units: Mapping[str, Unit]
+) -> dict[tuple[str, str], Cell]:
+    found = {}
+    for key, state in status.items():
+        x, n = units[key].counts[code]
+        shown = state is Status.OK
+        found[(key, code)] = Cell(key, code, state, x if shown else None, n if shown else None)
+    return found
 
 
 def _validate(units: Sequence[Unit]) -> None:
     keys = {unit.key for unit in units}
     if len(keys) != len(units):
         raise ValueError("unit keys repeat")
+    children: dict[str, list[Unit]] = {}
     for unit in units:
         if unit.parent is not None and unit.parent not in keys:
             raise ValueError(f"{unit.key}: parent {unit.parent} is not in the tree")
+        if unit.parent is not None:
+            children.setdefault(unit.parent, []).append(unit)
         for code, (x, n) in unit.counts.items():
             if not 0 <= x <= n <= unit.respondents:
                 raise ValueError(f"{unit.key} {code}: counts out of range")
     for parent in units:
-        children = [u for u in units if u.parent == parent.key]
+        below = children.get(parent.key, [])
         for code, counts in parent.counts.items():
-            having = [c.counts[code] for c in children if code in c.counts]
+            having = [c.counts[code] for c in below if code in c.counts]
             if having and counts != (sum(x for x, _ in having), sum(n for _, n in having)):
                 raise ValueError(f"{parent.key} {code}: not the sum of its children")
 
@@ -199,6 +236,8 @@ def _complementary(
     units: Mapping[str, Unit],
     shape: View,
     rules: RulesArg,
+    frozen: Collection[str] = frozenset(),
+    readers: Readers = (),
 ) -> None:
     sums = _sums(shape.parents, status)
 
@@ -206,29 +245,50 @@ def _complementary(
         x, n = units[key].counts[code]
         return (n, x, key)
 
+    def blocking() -> list[Derivation]:
+        return _blocking(code, status, units, shape, rules, readers)
+
     def hide_one(options: list[str]) -> None:
         """Hide the first option that its own status does not give away (a secondary cell
         of 10 respondents is 5 of 10), or the first of all."""
         for key in options:
             status[key] = Status.SUPPRESSED_SECONDARY
-            if all(d.unit != key for d in _blocking(code, status, units, shape, rules)):
+            if all(d.unit != key for d in blocking()):
                 return
             status[key] = Status.OK
         status[options[0]] = Status.SUPPRESSED_SECONDARY
+
+    def options_near(unit: str) -> list[str]:
+        """Shown cells to hide next to ``unit``: in its own sums (siblings first), else in
+        those of its nearest ancestor that has any not fixed."""
+        current: str | None = unit
+        while current is not None:
+            here = current
+            around = [m for m in sums if here in m]
+            around.sort(key=lambda m: m[0] != shape.parents.get(here))  # siblings first
+            found = [
+                k for m in around for k in _candidates(m, here, status, size) if k not in frozen
+            ]
+            if found:
+                return list(dict.fromkeys(found))
+            current = shape.parents.get(here)
+        return []
 
     while True:
         lone = _lone_hidden(sums, status)
         if lone is not None:
             members, hidden = lone
-            hide_one(_candidates(members, hidden, status, size))
+            options = [k for k in _candidates(members, hidden, status, size) if k not in frozen]
+            if not options:
+                options = options_near(hidden)
+            if not options:
+                raise NotPublishable("a hidden count could be worked out")
+            hide_one(options)
             continue
-        found = _blocking(code, status, units, shape, rules)
+        found = blocking()
         if not found:
             return
-        derived = found[0]
-        around = [m for m in sums if derived.unit in m]
-        around.sort(key=lambda m: m[0] != shape.parents.get(derived.unit))  # siblings first
-        options = [k for m in around for k in _candidates(m, derived.unit, status, size)]
+        options = options_near(found[0].unit)
         if not options:
             raise NotPublishable("a hidden count could be worked out", found)
         hide_one(options)
@@ -237,9 +297,11 @@ def _complementary(
 def _lone_hidden(
     sums: list[list[str]], status: Mapping[str, Status]
 ) -> tuple[list[str], str] | None:
+    """A sum with one hidden cell, unless that cell is the parent (then every child is shown:
+    an area below its gate over shown schools is their sum, nothing more)."""
     for members in sums:
         hidden = [key for key in members if status[key].hidden]
-        if len(hidden) == 1:
+        if len(hidden) == 1 and hidden[0] != members[0]:
             return members, hidden[0]
     return None
 
@@ -261,22 +323,18 @@ def _blocking(
     units: Mapping[str, Unit],
     shape: View,
     rules: RulesArg,
+    readers: Readers = (),
 ) -> list[Derivation]:
-    cells = {}
-    for key, found in status.items():
-        x, n = units[key].counts[code]
-        shown = found is Status.OK
-        cells[(key, code)] = Cell(key, code, found, x if shown else None, n if shown else None)
-    view = View(shape.parents, shape.levels, shape.respondents, cells)
-    return [d for d in find_derivations(view, rules) if d.blocking]
+    view = View(shape.parents, shape.levels, shape.respondents, _cells(code, status, units))
+    return [d for d in find_derivations(view, rules, readers=readers) if d.blocking]
 
 
 # -- the recoverability check ---------------------------------------------------------------
 
 
-def require_publishable(view: View, rules: RulesArg = Rules()) -> None:
+def require_publishable(view: View, rules: RulesArg = Rules(), *, readers: Readers = ()) -> None:
     """Raise ``NotPublishable`` when any hidden numerator or complement can be derived."""
-    found = [d for d in find_derivations(view, rules) if d.blocking]
+    found = [d for d in find_derivations(view, rules, readers=readers) if d.blocking]
     if found:
         first = found[0]
         raise NotPublishable(
@@ -284,12 +342,31 @@ def require_publishable(view: View, rules: RulesArg = Rules()) -> None:
         )
 
 
-def find_derivations(view: View, rules: RulesArg = Rules()) -> list[Derivation]:
-    """Every hidden value that a reader of ``view`` can pin to one number."""
-    found: list[Derivation] = []
-    for code in sorted({code for _unit, code in view.cells}):
-        found.extend(_derive_code(view, code, rules))
-    return found
+def find_derivations(
+    view: View, rules: RulesArg = Rules(), *, readers: Readers = ()
+) -> list[Derivation]:
+    """Every hidden value that a reader of ``view`` (or of the part each of ``readers``
+    sees) can pin to one number."""
+    found: dict[tuple[str, str, str], Derivation] = {}
+    for seen in [view, *(_restricted(view, keys) for keys in readers)]:
+        by_code: dict[str, dict[str, Cell]] = {}
+        for (unit, code), cell in seen.cells.items():
+            by_code.setdefault(code, {})[unit] = cell
+        for code in sorted(by_code):
+            for d in _derive_code(seen, code, by_code[code], rules):
+                found.setdefault((d.code, d.unit, d.quantity), d)
+    return list(found.values())
+
+
+def _restricted(view: View, keys: Collection[str]) -> View:
+    """What a reader who sees only the cells of ``keys`` knows."""
+    keep = set(keys)
+    return View(
+        {k: (p if p in keep else None) for k, p in view.parents.items() if k in keep},
+        {k: v for k, v in view.levels.items() if k in keep},
+        {k: v for k, v in view.respondents.items() if k in keep},
+        {key: cell for key, cell in view.cells.items() if key[0] in keep},
+    )
 
 
 class _Bounds:
@@ -301,34 +378,98 @@ class _Bounds:
         self.lo = lo
         self.hi = hi
 
+    def snapshot(self) -> tuple[int, ...]:
+        lo, hi = self.lo, self.hi
+        return (lo["x"], lo["y"], lo["n"], hi["x"], hi["y"], hi["n"])
 
-def _derive_code(view: View, code: str, rules: RulesArg) -> list[Derivation]:
-    cells = {unit: cell for (unit, c), cell in view.cells.items() if c == code}
+
+def _derive_code(
+    view: View, code: str, cells: Mapping[str, Cell], rules: RulesArg
+) -> list[Derivation]:
     ks = {unit: rules_of(rules, view.levels[unit]).k for unit in cells}
     bounds = {
         unit: _initial(cell, view.respondents[unit], ks[unit]) for unit, cell in cells.items()
     }
     sums = _sums(view.parents, cells)
-    changed = True
-    while changed:
-        changed = False
-        for unit, cell in cells.items():
-            changed |= _tighten_sum(bounds[unit], "n", [(bounds[unit], "x"), (bounds[unit], "y")])
-            if cell.status is Status.SUPPRESSED_PRIMARY:
-                changed |= _primary(bounds[unit], ks[unit])
-        for members in sums:
-            for q in ("x", "y", "n"):
-                parts = [(bounds[m], q) for m in members[1:]]
-                changed |= _tighten_sum(bounds[members[0]], q, parts)
+    _propagate(cells, ks, bounds, sums)
+    known = _known_from_below(cells, sums)
     found = []
     for unit, cell in sorted(cells.items()):
         b = bounds[unit]
-        if not cell.status.hidden or b.hi["n"] == 0:
-            continue  # shown, or nobody answered: nothing about anyone to protect
+        if not cell.status.hidden or b.hi["n"] == 0 or unit in known:
+            continue  # shown, nobody answered, or the sum of shown cells: nothing to protect
         for q, name in (("x", "numerator"), ("y", "complement"), ("n", "denominator")):
             if b.lo[q] == b.hi[q]:
                 found.append(Derivation(unit, code, name, b.lo[q]))
     return found
+
+
+def _propagate(
+    cells: Mapping[str, Cell],
+    ks: Mapping[str, int],
+    bounds: Mapping[str, _Bounds],
+    sums: list[list[str]],
+) -> None:
+    """Tighten every hidden cell's bounds until nothing moves. Shown cells are exact and
+    never move, so only the constraints of hidden cells (and the sums they are in) are
+    visited, again whenever one of their cells moved: the result is the same fixpoint as
+    visiting every constraint until none changes, at a cost that follows the hidden cells."""
+    in_sums: dict[str, list[int]] = {}
+    for i, members in enumerate(sums):
+        for member in members:
+            in_sums.setdefault(member, []).append(i)
+    queue: deque[tuple[str, int | str]] = deque()
+    queued: set[tuple[str, int | str]] = set()
+
+    def push(item: tuple[str, int | str]) -> None:
+        if item not in queued:
+            queued.add(item)
+            queue.append(item)
+
+    hidden = sorted(unit for unit, cell in cells.items() if cell.status.hidden)
+    for unit in hidden:
+        push(("unit", unit))
+    for unit in hidden:
+        for i in in_sums.get(unit, ()):
+            push(("sum", i))
+    while queue:
+        item = queue.popleft()
+        queued.discard(item)
+        if item[0] == "unit":
+            unit = str(item[1])
+            b = bounds[unit]
+            before = b.snapshot()
+            _tighten_sum(b, "n", [(b, "x"), (b, "y")])
+            if cells[unit].status is Status.SUPPRESSED_PRIMARY:
+                _primary(b, ks[unit])
+            moved = [unit] if b.snapshot() != before else []
+        else:
+            members = sums[int(item[1])]
+            was = [bounds[m].snapshot() for m in members]
+            parts = [bounds[m] for m in members[1:]]
+            for q in ("x", "y", "n"):
+                _tighten_sum(bounds[members[0]], q, [(b, q) for b in parts])
+            moved = [m for m, s in zip(members, was, strict=True) if bounds[m].snapshot() != s]
+        for unit in moved:
+            push(("unit", unit))
+            for i in in_sums.get(unit, ()):
+                push(("sum", i))
+
+
+def _known_from_below(cells: Mapping[str, Cell], sums: list[list[str]]) -> set[str]:
+    """Shown cells, and hidden ones whose children all are such cells."""
+    children = {members[0]: members[1:] for members in sums}
+    known: dict[str, bool] = {}
+
+    def is_known(unit: str) -> bool:
+        if unit not in known:
+            below = children.get(unit, [])
+            known[unit] = not cells[unit].status.hidden or (
+                bool(below) and all(is_known(child) for child in below)
+            )
+        return known[unit]
+
+    return {unit for unit in cells if is_known(unit)}
 
 
 def _initial(cell: Cell, respondents: int, k: int) -> _Bounds:
