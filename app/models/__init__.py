@@ -1,6 +1,7 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
 
 from .area import Area
+from .area_result import AreaResult, AreaResultSet
 from .coordinator import CoordinatorGrant
 from .lesson_delivery import LessonDelivery
 from .lti_store import LtiStoreEntry
@@ -22,6 +23,8 @@ from .tool_key import ToolKey
 
 __all__ = [
     "Area",
+    "AreaResult",
+    "AreaResultSet",
     "CoordinatorGrant",
     "Deployment",
     "LessonDelivery",

@@ -230,7 +230,8 @@ def test_an_area_below_its_gate_over_shown_schools_is_their_sum() -> None:
         readers=[{"r", "d", "e"}],
     )
     hidden = {k for k, s in statuses(protected).items() if s.hidden}
-    assert "d" in hidden and hidden & {"r", "e"}, "a second area cell hides it"
+    assert "d" in hidden
+    assert hidden & {"r", "e"}, "a second area cell hides it"
 
 
 # -- the recoverability check ---------------------------------------------------------------
