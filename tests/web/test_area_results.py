@@ -5,6 +5,8 @@ packages; checked by readers who did not make them. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 from collections.abc import Iterator
 from datetime import date
@@ -17,7 +19,15 @@ from sqlalchemy import func, select
 
 from app.content_catalog import catalog
 from app.extensions import db
-from app.models import AreaResult, OutboxMessage, ReportPackage, SurveyResult, SurveyWave
+from app.models import (
+    AreaResult,
+    OutboxMessage,
+    ReportPackage,
+    School,
+    SurveyResult,
+    SurveyWave,
+    SurveyWindow,
+)
 from app.services import area_results, disclosure, report_packages, surveys
 from app.services.disclosure import Cell, Status, View
 from tests.support.area_data import (
@@ -29,7 +39,11 @@ from tests.support.area_data import (
     give_quiz_lessons,
     with_lesson_quiz,
 )
+from tests.support.pages import csrf, form_action
+from tests.support.platform_services import Member
 from tests.unit.test_disclosure import linear_derivations
+from tests.web.test_surveys import SurveyedSchool
+from tests.web.test_talk import simulator
 
 # Akmola: a city of 6 schools, one-school districts, two-school districts, small schools;
 # Almaty city: districts of a few schools each. Some districts have none.
@@ -159,8 +173,6 @@ def published_tree(app: Any) -> tuple[View, list[str]]:
     with app.app_context():
         counted = area_results.counted(PERIOD)
         schools = dict(db.session.execute(select(counted.c.school_id, counted.c.wave_id)).all())
-        from app.models import School
-
         district_of = dict(db.session.execute(select(School.id, School.kato_district)).all())
         for row in db.session.scalars(
             select(SurveyResult).where(SurveyResult.wave_id.in_(schools.values()))
@@ -266,9 +278,6 @@ def test_generated_areas_show_nothing_below_the_rules_and_nothing_derivable(
 
 
 def package_rows(app: Any, level: str) -> list[dict[str, str]]:
-    import csv
-    import io
-
     with app.app_context():
         (package,) = [p for p in report_packages.packages(PERIOD.code) if p.level == level]
         return list(csv.DictReader(io.StringIO(package.data_csv)))
@@ -339,8 +348,6 @@ def test_participation_counts_classes_with_a_roster_size_and_is_otherwise_unavai
     aggregate(app)
     found = {(r.area_code, r.indicator): r for r in rows(app)}
     with app.app_context():
-        from app.models import School
-
         district_of = dict(db.session.execute(select(School.id, School.kato_district)).all())
     expected: dict[str, list[int]] = {}
     for class_id, (respondents, roster) in country.rosters.items():
@@ -373,8 +380,6 @@ def test_quiz_completion_is_the_share_that_finished_every_given_lessons_quiz(app
         with_quiz = with_lesson_quiz(catalog(), lesson, "emergency-quiz")
         area_results.aggregate(PERIOD, with_quiz, today=FINAL)
         found = {(r.area_code, r.indicator): r for r in area_results.stored_rows(PERIOD.code)}
-        from app.models import School
-
         district_of = dict(db.session.execute(select(School.id, School.kato_district)).all())
     expected: dict[str, list[int]] = {}
     for class_id, (finished, students) in given.items():
@@ -414,3 +419,29 @@ def test_the_command_computes_due_periods(app: Any, country: Country) -> None:
     again = runner.invoke(args=["reports", "aggregate"])
     assert "No period to compute." in again.output
     assert OPENS < FINAL
+
+
+# -- the roster size behind the participation rate ------------------------------------------
+
+
+def test_the_teacher_starting_and_closing_the_survey_records_the_rosters_size(
+    app: Any, httpserver: Any
+) -> None:
+    platform = simulator(app, httpserver)  # its roster service trusts the tool's key
+    platform.services.roster = [Member(f"s{i}", f"Student {i}") for i in range(3)]
+    school = SurveyedSchool(app, platform)
+    assert school.set_up_wave().status_code == 303
+    assert school.start_in_class().status_code == 303
+    window = school.window_id()
+    with app.app_context():
+        assert db.session.get(SurveyWindow, window).roster_size == 3
+    platform.services.roster.append(Member("s3", "Student 3"))
+    app.extensions.pop("qadam_rosters", None)  # the roster is cached for a minute
+    html = school.teacher.get("/surveys/class").get_data(as_text=True)
+    closed = school.teacher.post(
+        form_action(html, f"/surveys/windows/{window}/close"), data={"csrf_token": csrf(html)}
+    )
+    assert closed.status_code == 303
+    with app.app_context():
+        found = db.session.get(SurveyWindow, window)
+        assert (found.status, found.roster_size) == ("closed", 4)
