@@ -861,3 +861,65 @@ def aggregate_rows(rows: Sequence[AreaResult]) -> list[report_packages.Aggregate
 def periods() -> list[AreaResultSet]:
     """Aggregated periods, newest first."""
     return list(db.session.scalars(select(AreaResultSet).order_by(AreaResultSet.period.desc())))
+
+
+# -- the coordinator's map ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MapFigure:
+    """An area's published figure for the map: the status, and the numbers when shown."""
+
+    status: str
+    percent: int | None
+    numerator: int | None
+    denominator: int | None
+
+
+def published_periods() -> list[str]:
+    """Periods with area figures to show (not blocked), newest first."""
+    return list(
+        db.session.scalars(
+            select(AreaResultSet.period)
+            .where(AreaResultSet.blocked.is_(None))
+            .where(select(AreaResult.id).where(AreaResult.period == AreaResultSet.period).exists())
+            .order_by(AreaResultSet.period.desc())
+        )
+    )
+
+
+def period_indicators(period: str) -> list[Indicator]:
+    """The indicators of a frozen period, in their order."""
+    rows = db.session.execute(
+        select(AreaResult.indicator, AreaResult.reported_as, func.min(AreaResult.id))
+        .where(AreaResult.period == period)
+        .group_by(AreaResult.indicator, AreaResult.reported_as, AreaResult.position)
+        .order_by(AreaResult.position)
+    ).all()
+    found = []
+    for code, reported_as, first in rows:
+        row = db.session.get(AreaResult, first)
+        found.append(Indicator(code, reported_as, dict(row.label) if row else {}))
+    return found
+
+
+def map_figures(
+    period: str, indicator: str, level: str, region: str | None
+) -> dict[str, MapFigure]:
+    """Area code -> published figure of one indicator, for the regions or for the districts
+    of ``region``. The risk layer's check runs over the indicator's rows first."""
+    rows = list(
+        db.session.scalars(
+            select(AreaResult).where(AreaResult.period == period, AreaResult.indicator == indicator)
+        )
+    )
+    check_stored(rows)
+    found = {}
+    for row in rows:
+        if row.level != level or (level == DISTRICT and row.parent_code != region):
+            continue
+        shown = published(row.status, row.numerator, row.denominator)
+        found[row.area_code] = MapFigure(
+            row.status, shown.percent, shown.numerator, shown.denominator
+        )
+    return found

@@ -445,3 +445,62 @@ def test_the_teacher_starting_and_closing_the_survey_records_the_rosters_size(
     with app.app_context():
         found = db.session.get(SurveyWindow, window)
         assert (found.status, found.roster_size) == ("closed", 4)
+
+
+# -- the map --------------------------------------------------------------------------------
+
+
+def test_the_map_shows_the_published_figures_hatches_hidden_areas_and_explains(
+    app: Any, platform: Any
+) -> None:
+    from tests.web.test_schools import CLASS_A
+
+    generate(app, rng(11), {**AKMOLA, **ALMATY})
+    aggregate(app)
+    found = {(r.area_code, r.indicator): r for r in rows(app)}
+    admin = app.test_client()
+    platform.launch(admin, "admin", locale="en", context=CLASS_A, sub="site-admin")
+    response = admin.get("/coordinator/area/map")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '<option value="2025-26-S1" selected>' in html
+    assert '<option value="bullied-2m-v1" selected>' in html
+    assert "Participation: students who answered the survey" in html
+    akmola = area_results.published(
+        found[("110000000", "bullied-2m-v1")].status,
+        found[("110000000", "bullied-2m-v1")].numerator,
+        found[("110000000", "bullied-2m-v1")].denominator,
+    )
+    assert f"Akmola: {akmola.percent}%</title>" in html
+    assert f"{akmola.numerator} of {akmola.denominator}" in html
+    assert "Ulytau: no figures</title>" in html
+    assert "No figures for this area and period" in html
+    assert "CC BY 4.0" in html
+    assert "rounded to the nearest 5" in html
+    css = admin.get("/static/css/qadam.css").get_data()
+    total = len(response.get_data()) + len(css)
+    print(f"region figures map page: {len(response.get_data()):,} B HTML + {len(css):,} B CSS")
+    assert total <= 60_000
+    assert "period=2025-26-S1" in html  # the regions link to their districts, same figures
+    districts = admin.get(
+        "/coordinator/area/map?region=110000000&period=2025-26-S1&indicator=bullied-2m-v1"
+    ).get_data(as_text=True)
+    assert "by district of Akmola" in districts
+    hidden = [
+        code
+        for (code, indicator), row in found.items()
+        if indicator == "bullied-2m-v1" and row.level == "district" and row.status != "ok"
+    ]
+    assert "111600000" in hidden  # Kosshy: one school
+    assert 'fill="url(#map-hatch)" vector-effect="non-scaling-stroke" data-kato="111600000"' in (
+        districts
+    )
+    assert "Kosshy: hidden (too few answers or schools)</title>" in districts
+    participation = admin.get(
+        "/coordinator/area/map?period=2025-26-S1&indicator=participation-v1"
+    ).get_data(as_text=True)
+    assert "<h1>Participation: students who answered the survey, 2025-26-S1, by region" in (
+        participation
+    )
+    unknown = admin.get("/coordinator/area/map?period=1999-00-S1&indicator=nope")
+    assert unknown.status_code == 200, "an unknown choice shows the newest period"
