@@ -49,7 +49,18 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, case, column, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    case,
+    column,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.exc import IntegrityError
 
 from ..content import Catalog
@@ -359,7 +370,13 @@ def freeze(wave_id: int, catalog: Catalog) -> None:
             )
             for position, ind in enumerate(c.survey.indicators)
         )
-    db.session.add_all(rows)
+    try:
+        db.session.flush()  # the result set first: its rows refer to it
+        if rows:  # inserted without ORM objects: hundreds per school, none read back
+            db.session.execute(insert(SurveyResult.__table__), rows)
+    except IntegrityError:
+        db.session.rollback()  # another request froze the wave first: theirs stands
+        return
     _commit_once()
 
 
@@ -375,25 +392,25 @@ def _row(
     indicator: Indicator,
     unit: Unit,
     view: disclosure.View,
-) -> SurveyResult:
+) -> dict[str, Any]:
     x, n = unit.counts[indicator.code]
-    return SurveyResult(
-        wave_id=wave_id,
-        level=level,
-        unit_id=unit_id,
-        parent_id=parent_id,
-        unit_name=name[:255],
-        age_group=age_group,
-        survey_id=survey_id,
-        position=position,
-        indicator=indicator.code,
-        reported_as=indicator.reported_as.value,
-        label=dict(indicator.label),
-        respondents=unit.respondents,
-        numerator=x,
-        denominator=n,
-        status=view.cells[(unit.key, indicator.code)].status.value,
-    )
+    return {
+        "wave_id": wave_id,
+        "level": level,
+        "unit_id": unit_id,
+        "parent_id": parent_id,
+        "unit_name": name[:255],
+        "age_group": age_group,
+        "survey_id": survey_id,
+        "position": position,
+        "indicator": indicator.code,
+        "reported_as": indicator.reported_as.value,
+        "label": dict(indicator.label),
+        "respondents": unit.respondents,
+        "numerator": x,
+        "denominator": n,
+        "status": view.cells[(unit.key, indicator.code)].status.value,
+    }
 
 
 def _commit_once() -> None:
