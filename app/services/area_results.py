@@ -14,9 +14,10 @@ Periods
 
 Computing (``aggregate``)
     The class and school figures were frozen when each school closed its wave
-    (``survey_results``). From them, ``GROUP BY`` district and ``GROUP BY`` region statements
-    add up, per indicator code, the numerators, denominators and contributing schools; no
-    response or class row is summed in Python. Two further indicators come from the same
+    (``survey_results``). From them, a ``GROUP BY`` district statement adds up, per indicator
+    code, the numerators, denominators and contributing schools (and the part of the schools
+    whose own cell is shown); a region's cells are the sums of its districts' cells. No
+    response, class or school row is summed in Python. Two further indicators come from the same
     database: the participation rate (respondents of the classes whose Moodle roster size is
     known, over those roster sizes; ``unavailable`` where no roster size is known) and quiz
     completion (students of a class who finished the quizzes of every lesson given to the
@@ -223,49 +224,51 @@ def _freeze_missing(period: Period, catalog: Catalog) -> None:
 
 @dataclass
 class Sum:
-    """One cell before disclosure control: true counts and contributing schools."""
+    """One cell before disclosure control: true counts and contributing schools; for a
+    district's survey cell also the part of its schools whose own cell is shown."""
 
     numerator: int
     denominator: int
     schools: int
+    shown_numerator: int = 0
+    shown_denominator: int = 0
+    shown_respondents: int = 0
 
 
 Sums = dict[tuple[str, str], Sum]  # (area code, indicator code) -> Sum
 
 
-def _school_of(level: str) -> Any:
-    return School.kato_region if level == REGION else School.kato_district
-
-
-def survey_sums(period_waves: Any, level: str) -> Sums:
-    """Every survey indicator per area of ``level``: one ``GROUP BY`` over the frozen school
-    figures of the counted waves."""
-    area = _school_of(level)
+def survey_sums(period_waves: Any) -> Sums:
+    """Every survey indicator per district: one ``GROUP BY`` over the frozen school figures
+    of the counted waves (with the share of the schools whose own cell is shown)."""
+    shown = SurveyResult.status == Status.OK.value
     rows = db.session.execute(
         select(
-            area,
+            School.kato_district,
             SurveyResult.indicator,
             func.sum(SurveyResult.numerator),
             func.sum(SurveyResult.denominator),
             func.sum(case((SurveyResult.denominator > 0, 1), else_=0)),
+            func.sum(case((shown, SurveyResult.numerator), else_=0)),
+            func.sum(case((shown, SurveyResult.denominator), else_=0)),
+            func.sum(case((shown, SurveyResult.respondents), else_=0)),
         )
         .join(period_waves, period_waves.c.wave_id == SurveyResult.wave_id)
         .join(School, School.id == period_waves.c.school_id)
         .where(SurveyResult.level == SCHOOL)
-        .group_by(area, SurveyResult.indicator)
+        .group_by(School.kato_district, SurveyResult.indicator)
     )
-    return {(str(a), str(code)): Sum(int(x), int(n), int(s)) for a, code, x, n, s in rows}
+    return {(str(a), str(code)): Sum(*map(int, numbers)) for a, code, *numbers in rows}
 
 
-def participation_sums(period_waves: Any, level: str) -> Sums:
-    """Respondents over roster size per area, over the classes whose roster size is known (a
-    class's respondents are counted up to its roster size)."""
-    area = _school_of(level)
+def participation_sums(period_waves: Any) -> Sums:
+    """Respondents over roster size per district, over the classes whose roster size is
+    known (a class's respondents are counted up to its roster size)."""
     respondents = SurveyResult.respondents
     roster = SurveyWindow.roster_size
     rows = db.session.execute(
         select(
-            area,
+            School.kato_district,
             func.sum(case((respondents < roster, respondents), else_=roster)),
             func.sum(roster),
             func.count(func.distinct(School.id)),
@@ -286,9 +289,20 @@ def participation_sums(period_waves: Any, level: str) -> Sums:
             roster.is_not(None),
             roster > 0,
         )
-        .group_by(area)
+        .group_by(School.kato_district)
     )
     return {(str(a), PARTICIPATION): Sum(int(x), int(n), int(s)) for a, x, n, s in rows}
+
+
+def region_sums(districts: Sums, parents: Mapping[str, str]) -> Sums:
+    """Each region's cells: the sums of its districts' (every school is in one district)."""
+    found: Sums = {}
+    for (district, code), cell in districts.items():
+        total = found.setdefault((parents[district], code), Sum(0, 0, 0))
+        total.numerator += cell.numerator
+        total.denominator += cell.denominator
+        total.schools += cell.schools
+    return found
 
 
 def _lesson_quizzes(catalog: Catalog) -> list[tuple[str, str]]:
@@ -300,9 +314,9 @@ def _lesson_quizzes(catalog: Catalog) -> list[tuple[str, str]]:
     return found
 
 
-def quiz_sums(period: Period, level: str, catalog: Catalog) -> Sums:
+def quiz_sums(period: Period, catalog: Catalog) -> Sums:
     """Students who finished the quizzes of every lesson given to their class in the period,
-    over the students of those classes, per area (classes of mapped schools)."""
+    over the students of those classes, per district (classes of mapped schools)."""
     pairs = _lesson_quizzes(catalog)
     if not pairs:
         return {}
@@ -341,10 +355,9 @@ def quiz_sums(period: Period, level: str, catalog: Catalog) -> Sums:
         .group_by(QuizAttempt.school_class_id, QuizAttempt.person_id)
         .subquery("done")
     )
-    area = _school_of(level)
     rows = db.session.execute(
         select(
-            area,
+            School.kato_district,
             func.sum(case((done.c.quizzes == need.c.quizzes, 1), else_=0)),
             func.count(),
             func.count(func.distinct(School.id)),
@@ -365,7 +378,7 @@ def quiz_sums(period: Period, level: str, catalog: Catalog) -> Sums:
             School.kato_district.is_not(None),
             School.kato_version == areas.CURRENT_VERSION,
         )
-        .group_by(area)
+        .group_by(School.kato_district)
     )
     return {(str(a), QUIZ_COMPLETION): Sum(int(x), int(n), int(s)) for a, x, n, s in rows}
 
@@ -388,8 +401,8 @@ class Leaf:
 
 @dataclass
 class Below:
-    """Per indicator code and district: the published school cells, and the class cells of
-    schools whose cell is hidden (a shown school's classes add nothing an area could use)."""
+    """Per indicator code and district: the hidden school cells and their classes' cells (a
+    shown school's classes add nothing an area could use; shown schools count as one sum)."""
 
     leaves: dict[tuple[str, str], list[Leaf]] = field(default_factory=dict)
 
@@ -399,6 +412,7 @@ class Below:
 
 def _below(period_waves: Any) -> Below:
     found = Below()
+    hidden = SurveyResult.status != Status.OK.value
     rows = db.session.execute(
         select(
             SurveyResult.indicator,
@@ -411,7 +425,7 @@ def _below(period_waves: Any) -> Below:
         )
         .join(period_waves, period_waves.c.wave_id == SurveyResult.wave_id)
         .join(School, School.id == period_waves.c.school_id)
-        .where(SurveyResult.level == SCHOOL)
+        .where(SurveyResult.level == SCHOOL, hidden)
     )
     for code, district, school_id, r, x, n, status in rows:
         leaf = Leaf(f"school:{school_id}", "", SCHOOL, r, x, n, Status(status))
@@ -428,17 +442,18 @@ def _below(period_waves: Any) -> Below:
             SurveyResult.denominator,
             SurveyResult.status,
         )
-        .join(period_waves, period_waves.c.wave_id == SurveyResult.wave_id)
+        .select_from(school)
+        .join(period_waves, period_waves.c.wave_id == school.c.wave_id)
         .join(School, School.id == period_waves.c.school_id)
         .join(
-            school,
+            SurveyResult,
             and_(
-                school.c.wave_id == SurveyResult.wave_id,
-                school.c.level == SCHOOL,
-                school.c.indicator == SurveyResult.indicator,
+                SurveyResult.wave_id == school.c.wave_id,
+                SurveyResult.level == CLASS,
+                SurveyResult.indicator == school.c.indicator,
             ),
         )
-        .where(SurveyResult.level == CLASS, school.c.status != Status.OK.value)
+        .where(school.c.level == SCHOOL, school.c.status != Status.OK.value)
     )
     for code, district, school_id, class_id, r, x, n, status in classes:
         leaf = Leaf(f"class:{class_id}", f"school:{school_id}", CLASS, r, x, n, Status(status))
@@ -487,7 +502,7 @@ def _area_units(
 
 
 def _below_units(
-    indicator: str, districts: Sequence[str], below: Below
+    indicator: str, districts: Sequence[str], below: Below, sums: Sums
 ) -> tuple[list[Unit], dict[tuple[str, str], Status]]:
     """The published cells under ``districts``: every hidden school with its classes, and the
     shown schools of each district as one shown cell (shown cells are exact: a sum of them
@@ -495,24 +510,48 @@ def _below_units(
     units: list[Unit] = []
     fixed: dict[tuple[str, str], Status] = {}
     for district in districts:
-        shown: list[Leaf] = []
         for leaf in below.leaves.get((indicator, district), []):
-            if leaf.level == SCHOOL and leaf.status is Status.OK:
-                shown.append(leaf)
-                continue
             parent = leaf.parent or f"{DISTRICT}:{district}"
             counts = {indicator: (leaf.numerator, leaf.denominator)}
             units.append(Unit(leaf.key, parent, leaf.level, leaf.respondents, counts))
             fixed[(leaf.key, indicator)] = leaf.status
-        if shown:
+        cell = sums[(district, indicator)]
+        if cell.shown_respondents:
             key = f"shown:{district}"
-            counts = {
-                indicator: (sum(s.numerator for s in shown), sum(s.denominator for s in shown))
-            }
-            respondents = sum(s.respondents for s in shown)
-            units.append(Unit(key, f"{DISTRICT}:{district}", SCHOOL, respondents, counts))
+            counts = {indicator: (cell.shown_numerator, cell.shown_denominator)}
+            parent = f"{DISTRICT}:{district}"
+            units.append(Unit(key, parent, SCHOOL, cell.shown_respondents, counts))
             fixed[(key, indicator)] = Status.OK
     return units, fixed
+
+
+def _protect_survey_code(
+    indicator: str,
+    areas_units: list[Unit],
+    districts: Sequence[str],
+    below: Below,
+    sums: Sums,
+) -> disclosure.View:
+    """Protect the area cells first over the schools alone (a small tree), then check the
+    outcome once over the tree with the hidden schools' classes too; only if that finds
+    something (their classes tell a reader more about a school) is the whole tree searched."""
+    units, fixed = _below_units(indicator, districts, below, sums)
+    readers = [[u.key for u in areas_units]]
+    schools = [u for u in units if u.level != CLASS]
+    quick = disclosure.protect(
+        [*areas_units, *schools],
+        RULES,
+        fixed={k: v for k, v in fixed.items() if k[0] in {u.key for u in schools}},
+        readers=readers,
+    )
+    if len(schools) == len(units):
+        return quick
+    chosen = {(u.key, indicator): quick.cells[(u.key, indicator)].status for u in areas_units}
+    whole = [*areas_units, *units]
+    try:
+        return disclosure.protect(whole, RULES, fixed={**fixed, **chosen}, readers=readers)
+    except NotPublishable:
+        return disclosure.protect(whole, RULES, fixed=fixed, readers=readers)
 
 
 def protect_areas(
@@ -523,14 +562,11 @@ def protect_areas(
     """Every area cell with its status; raises ``NotPublishable`` when the check cannot be
     satisfied. ``sums`` by level, ``parents`` district -> region."""
     found: list[AreaCell] = []
-    indicators = sorted({code for (_area, code) in sums[REGION]})
-    for indicator in indicators:
-        regions = sorted(a for (a, code) in sums[REGION] if code == indicator)
-        for region in regions:
-            districts = sorted(
-                d for (d, code) in sums[DISTRICT] if code == indicator and parents.get(d) == region
-            )
-            found.extend(_protect_region(indicator, region, districts, sums, below))
+    districts: dict[tuple[str, str], list[str]] = {}
+    for district, code in sorted(sums[DISTRICT]):
+        districts.setdefault((code, parents[district]), []).append(district)
+    for code, region in sorted((c, a) for (a, c) in sums[REGION]):
+        found.extend(_protect_region(code, region, districts[(code, region)], sums, below))
     return found
 
 
@@ -542,11 +578,11 @@ def _protect_region(
     below: Below,
 ) -> list[AreaCell]:
     areas_units = _area_units(indicator, region, districts, sums)
-    units, fixed = (
-        ([], {}) if indicator in EXTRA_CODES else _below_units(indicator, districts, below)
-    )
     risk_layer = [u.key for u in areas_units]
-    view = disclosure.protect([*areas_units, *units], RULES, fixed=fixed, readers=[risk_layer])
+    if indicator in EXTRA_CODES:
+        view = disclosure.protect(areas_units, RULES, readers=[risk_layer])
+    else:
+        view = _protect_survey_code(indicator, areas_units, districts, below, sums[DISTRICT])
     cells = []
     for unit in areas_units:
         level, code = unit.key.split(":")
@@ -643,18 +679,16 @@ def _district_parents() -> dict[str, str]:
     }
 
 
-def _all_sums(period: Period, period_waves: Any, catalog: Catalog) -> dict[str, Sums]:
-    sums: dict[str, Sums] = {}
-    for level in (REGION, DISTRICT):
-        found = survey_sums(period_waves, level)
-        found.update(participation_sums(period_waves, level))
-        found.update(quiz_sums(period, level, catalog))
-        present = {a for (a, _code) in found}
-        for area in present:
-            for code in EXTRA_CODES:
-                found.setdefault((area, code), Sum(0, 0, 0))  # marked unavailable
-        sums[level] = found
-    return sums
+def _all_sums(
+    period: Period, period_waves: Any, catalog: Catalog, parents: Mapping[str, str]
+) -> dict[str, Sums]:
+    districts = survey_sums(period_waves)
+    districts.update(participation_sums(period_waves))
+    districts.update(quiz_sums(period, catalog))
+    for area in {a for (a, _code) in districts}:
+        for code in EXTRA_CODES:
+            districts.setdefault((area, code), Sum(0, 0, 0))  # marked unavailable
+    return {DISTRICT: districts, REGION: region_sums(districts, parents)}
 
 
 def _unavailable(cells: Iterable[AreaCell]) -> list[AreaCell]:
@@ -670,8 +704,9 @@ def _unavailable(cells: Iterable[AreaCell]) -> list[AreaCell]:
 def compute(period: Period, catalog: Catalog) -> tuple[list[AreaCell], list[Indicator], Any]:
     """Every area cell of ``period`` with its status (nothing is stored)."""
     period_waves = counted(period)
-    sums = _all_sums(period, period_waves, catalog)
-    cells = protect_areas(sums, _below(period_waves), _district_parents())
+    parents = _district_parents()
+    sums = _all_sums(period, period_waves, catalog, parents)
+    cells = protect_areas(sums, _below(period_waves), parents)
     codes = {c.indicator for c in cells}
     return _unavailable(cells), _indicators(catalog, codes, period_waves), period_waves
 

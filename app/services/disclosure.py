@@ -173,11 +173,10 @@ def protect(
             if code in unit.counts
         }
         frozen = {key for key in status if (key, code) in fixed}
+        # Each code is its own set of sums: this ends only when its check finds nothing.
         _complementary(code, status, by_key, shape, rules, frozen, readers)
         cells.update(_cells(code, status, by_key))
-    view = View(parents, levels, respondents, cells)
-    require_publishable(view, rules, readers=readers)
-    return view
+    return View(parents, levels, respondents, cells)
 
 
 def _cells(
@@ -239,6 +238,8 @@ def _complementary(
     frozen: Collection[str] = frozenset(),
     readers: Readers = (),
 ) -> None:
+    if not any(state.hidden for state in status.values()):
+        return  # nothing hidden: nothing to protect
     sums = _sums(shape.parents, status)
 
     def size(key: str) -> tuple[int, int, str]:
@@ -369,24 +370,25 @@ def _restricted(view: View, keys: Collection[str]) -> View:
     )
 
 
-class _Bounds:
-    """Integer bounds of a cell's numerator ``x``, complement ``y`` and denominator ``n``."""
-
-    __slots__ = ("hi", "lo")
-
-    def __init__(self, lo: dict[str, int], hi: dict[str, int]) -> None:
-        self.lo = lo
-        self.hi = hi
-
-    def snapshot(self) -> tuple[int, ...]:
-        lo, hi = self.lo, self.hi
-        return (lo["x"], lo["y"], lo["n"], hi["x"], hi["y"], hi["n"])
+# A cell's bounds: [x_lo, y_lo, n_lo, x_hi, y_hi, n_hi] for its numerator ``x``, complement
+# ``y`` and denominator ``n`` (a plain list: the check runs often, over many cells).
+Bounds = list[int]
+X, Y, N = 0, 1, 2
+HI = 3
 
 
 def _derive_code(
     view: View, code: str, cells: Mapping[str, Cell], rules: RulesArg
 ) -> list[Derivation]:
-    ks = {unit: rules_of(rules, view.levels[unit]).k for unit in cells}
+    if not any(cell.status.hidden for cell in cells.values()):
+        return []  # nothing hidden, nothing to work out
+    k_of_level: dict[str, int] = {}
+    ks = {}
+    for unit in cells:
+        level = view.levels[unit]
+        if level not in k_of_level:
+            k_of_level[level] = rules_of(rules, level).k
+        ks[unit] = k_of_level[level]
     bounds = {
         unit: _initial(cell, view.respondents[unit], ks[unit]) for unit, cell in cells.items()
     }
@@ -396,18 +398,18 @@ def _derive_code(
     found = []
     for unit, cell in sorted(cells.items()):
         b = bounds[unit]
-        if not cell.status.hidden or b.hi["n"] == 0 or unit in known:
+        if not cell.status.hidden or b[N + HI] == 0 or unit in known:
             continue  # shown, nobody answered, or the sum of shown cells: nothing to protect
-        for q, name in (("x", "numerator"), ("y", "complement"), ("n", "denominator")):
-            if b.lo[q] == b.hi[q]:
-                found.append(Derivation(unit, code, name, b.lo[q]))
+        for q, name in ((X, "numerator"), (Y, "complement"), (N, "denominator")):
+            if b[q] == b[q + HI]:
+                found.append(Derivation(unit, code, name, b[q]))
     return found
 
 
 def _propagate(
     cells: Mapping[str, Cell],
     ks: Mapping[str, int],
-    bounds: Mapping[str, _Bounds],
+    bounds: Mapping[str, Bounds],
     sums: list[list[str]],
 ) -> None:
     """Tighten every hidden cell's bounds until nothing moves. Shown cells are exact and
@@ -418,42 +420,45 @@ def _propagate(
     for i, members in enumerate(sums):
         for member in members:
             in_sums.setdefault(member, []).append(i)
-    queue: deque[tuple[str, int | str]] = deque()
-    queued: set[tuple[str, int | str]] = set()
+    units: deque[str] = deque()
+    queued_units: set[str] = set()
+    groups: deque[int] = deque()
+    queued_groups: set[int] = set()
 
-    def push(item: tuple[str, int | str]) -> None:
-        if item not in queued:
-            queued.add(item)
-            queue.append(item)
-
-    hidden = sorted(unit for unit, cell in cells.items() if cell.status.hidden)
-    for unit in hidden:
-        push(("unit", unit))
-    for unit in hidden:
+    def moved(unit: str) -> None:
+        if unit not in queued_units:
+            queued_units.add(unit)
+            units.append(unit)
         for i in in_sums.get(unit, ()):
-            push(("sum", i))
-    while queue:
-        item = queue.popleft()
-        queued.discard(item)
-        if item[0] == "unit":
-            unit = str(item[1])
+            if i not in queued_groups:
+                queued_groups.add(i)
+                groups.append(i)
+
+    for unit in sorted(u for u, cell in cells.items() if cell.status.hidden):
+        moved(unit)
+    while units or groups:
+        if units:
+            unit = units.popleft()
+            queued_units.discard(unit)
             b = bounds[unit]
-            before = b.snapshot()
-            _tighten_sum(b, "n", [(b, "x"), (b, "y")])
+            before = b[:]
+            _unit_sum(b)
             if cells[unit].status is Status.SUPPRESSED_PRIMARY:
                 _primary(b, ks[unit])
-            moved = [unit] if b.snapshot() != before else []
-        else:
-            members = sums[int(item[1])]
-            was = [bounds[m].snapshot() for m in members]
-            parts = [bounds[m] for m in members[1:]]
-            for q in ("x", "y", "n"):
-                _tighten_sum(bounds[members[0]], q, [(b, q) for b in parts])
-            moved = [m for m, s in zip(members, was, strict=True) if bounds[m].snapshot() != s]
-        for unit in moved:
-            push(("unit", unit))
-            for i in in_sums.get(unit, ()):
-                push(("sum", i))
+            if b != before:
+                moved(unit)
+            continue
+        i = groups.popleft()
+        queued_groups.discard(i)
+        members = sums[i]
+        parts = [bounds[m] for m in members[1:]]
+        total = bounds[members[0]]
+        earlier = [total[:], *(b[:] for b in parts)]
+        for q in (X, Y, N):
+            _tighten(total, parts, q, q)
+        for member, b, was in zip(members, [total, *parts], earlier, strict=True):
+            if b != was:
+                moved(member)
 
 
 def _known_from_below(cells: Mapping[str, Cell], sums: list[list[str]]) -> set[str]:
@@ -472,45 +477,64 @@ def _known_from_below(cells: Mapping[str, Cell], sums: list[list[str]]) -> set[s
     return {unit for unit in cells if is_known(unit)}
 
 
-def _initial(cell: Cell, respondents: int, k: int) -> _Bounds:
+def _initial(cell: Cell, respondents: int, k: int) -> Bounds:
     if not cell.status.hidden:
         x, n = cell.numerator or 0, cell.denominator or 0
-        return _Bounds({"x": x, "y": n - x, "n": n}, {"x": x, "y": n - x, "n": n})
+        return [x, n - x, n, x, n - x, n]
     low = k if cell.status is Status.SUPPRESSED_SECONDARY else 0
-    return _Bounds({"x": low, "y": low, "n": 2 * low}, dict.fromkeys("xyn", respondents))
+    return [low, low, 2 * low, respondents, respondents, respondents]
 
 
-def _tighten_sum(total: _Bounds, q: str, parts: list[tuple[_Bounds, str]]) -> bool:
-    """Bounds consistency of ``total[q] = sum(parts)``; whether anything moved."""
-    changed = False
-    lo_sum = sum(b.lo[p] for b, p in parts)
-    hi_sum = sum(b.hi[p] for b, p in parts)
-    if lo_sum > total.lo[q]:
-        total.lo[q], changed = lo_sum, True
-    if hi_sum < total.hi[q]:
-        total.hi[q], changed = hi_sum, True
-    for b, p in parts:
-        lo = total.lo[q] - (hi_sum - b.hi[p])
-        hi = total.hi[q] - (lo_sum - b.lo[p])
-        if lo > b.lo[p]:
-            b.lo[p], changed = lo, True
-        if hi < b.hi[p]:
-            b.hi[p], changed = hi, True
-    _consistent(total)
-    return changed
+def _tighten(total: Bounds, parts: list[Bounds], q: int, p: int) -> None:
+    """Bounds consistency of ``total[q] = sum(part[p] for part in parts)``."""
+    lo_sum = hi_sum = 0
+    for b in parts:
+        lo_sum += b[p]
+        hi_sum += b[p + HI]
+    if lo_sum > total[q]:
+        total[q] = lo_sum
+    if hi_sum < total[q + HI]:
+        total[q + HI] = hi_sum
+    t_lo, t_hi = total[q], total[q + HI]
+    if t_lo > t_hi:
+        raise ValueError("the published view contradicts itself")
+    for b in parts:
+        lo = t_lo - (hi_sum - b[p + HI])
+        hi = t_hi - (lo_sum - b[p])
+        if lo > b[p]:
+            b[p] = lo
+        if hi < b[p + HI]:
+            b[p + HI] = hi
+        if b[p] > b[p + HI]:
+            raise ValueError("the published view contradicts itself")
 
 
-def _primary(b: _Bounds, k: int) -> bool:
+def _unit_sum(b: Bounds) -> None:
+    """``n = x + y`` within one cell."""
+    lo_sum, hi_sum = b[X] + b[Y], b[X + HI] + b[Y + HI]
+    if lo_sum > b[N]:
+        b[N] = lo_sum
+    if hi_sum < b[N + HI]:
+        b[N + HI] = hi_sum
+    for side, other in ((X, Y), (Y, X)):
+        lo = b[N] - b[other + HI]
+        hi = b[N + HI] - b[other]
+        if lo > b[side]:
+            b[side] = lo
+        if hi < b[side + HI]:
+            b[side + HI] = hi
+    _consistent(b)
+
+
+def _primary(b: Bounds, k: int) -> None:
     """A primary cell has ``x < k`` or ``n - x < k``: when one side is known to be at least
     ``k``, the other is below it."""
-    changed = False
-    for side, other in (("x", "y"), ("y", "x")):
-        if b.lo[side] >= k and b.hi[other] > k - 1:
-            b.hi[other], changed = k - 1, True
+    for side, other in ((X, Y), (Y, X)):
+        if b[side] >= k and b[other + HI] > k - 1:
+            b[other + HI] = k - 1
     _consistent(b)
-    return changed
 
 
-def _consistent(b: _Bounds) -> None:
-    if any(b.lo[q] > b.hi[q] for q in "xyn"):
+def _consistent(b: Bounds) -> None:
+    if b[X] > b[X + HI] or b[Y] > b[Y + HI] or b[N] > b[N + HI]:
         raise ValueError("the published view contradicts itself")
