@@ -750,19 +750,19 @@ def aggregate(
         schools=0,
         left_out=0,
     )
+    period_waves = counted(period)
     try:
         cells, indicators, period_waves = compute(period, catalog)
+        rows = _rows(period.code, cells, indicators)
+        check_stored(rows)  # what the risk layer will read, once more before it is stored
     except NotPublishable as refused:
-        cells, indicators, period_waves = [], [], counted(period)
+        rows = []
         result_set.blocked = refused.reason
     result_set.schools, result_set.left_out = _left_out(period, period_waves)
     db.session.add(result_set)
     db.session.flush()
-    rows = _rows(period.code, cells, indicators)
     db.session.add_all(rows)
     db.session.flush()
-    if rows:
-        check_stored(rows)
     for level in (REGION, DISTRICT):
         package_rows = [r for r in aggregate_rows(rows) if _package_level(r) == level]
         if package_rows:

@@ -34,7 +34,7 @@ from ..models.survey import (
     SurveyWindow,
     random_id,
 )
-from . import area_results, survey_results
+from . import area_results, report_packages, survey_results
 
 BATCH = 5
 ANSWERED, DECLINED = "answered", "declined"
@@ -147,7 +147,10 @@ def close_wave(
             survey_results.freeze(wave.id, catalog)
         except survey_results.ResultsProblem:
             db.session.rollback()  # the first read tries again and says why
-        area_results.aggregate_due(catalog, today=today, deliver=deliver)
+        try:
+            area_results.aggregate_due(catalog, today=today, deliver=deliver)
+        except (area_results.AreaProblem, report_packages.PackageError):
+            db.session.rollback()  # the wave is closed; the period is tried again later
 
 
 def is_live(wave: SurveyWave, today: date) -> bool:

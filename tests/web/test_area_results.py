@@ -504,3 +504,29 @@ def test_the_map_shows_the_published_figures_hatches_hidden_areas_and_explains(
     )
     unknown = admin.get("/coordinator/area/map?period=1999-00-S1&indicator=nope")
     assert unknown.status_code == 200, "an unknown choice shows the newest period"
+
+
+def test_a_failing_package_leaves_the_wave_closed_and_the_period_due(
+    app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    generate(app, rng(41), {"111000000": 3, "111800000": 3, "113600000": 3})
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise report_packages.PackageError(["a package could not be built"])
+
+    monkeypatch.setattr(area_results.report_packages, "add_package", broken)
+    with app.app_context():
+        school_id = db.session.scalars(select(SurveyWave.school_id)).first()
+        wave = surveys.open_wave(
+            school_id,
+            "2026-spring",
+            date(2026, 3, 1),
+            date(2026, 3, 10),
+            "opt-out",
+            surveys.default_instruments(catalog()),
+            catalog(),
+        )
+        surveys.close_wave(wave, FINAL, catalog())
+        assert db.session.get(SurveyWave, wave.id).status == "closed"
+        assert area_results.result_set(PERIOD.code) is None
+        assert [p.code for p in area_results.due_periods(FINAL)] == [PERIOD.code]
