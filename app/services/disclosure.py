@@ -241,20 +241,31 @@ def _complementary(
     if not any(state.hidden for state in status.values()):
         return  # nothing hidden: nothing to protect
     sums = _sums(shape.parents, status)
+    readings = [_reading(shape, status, rules)]
+    readings += [_reading(_restricted(shape, keys), status, rules) for keys in readers]
+    counts = {key: units[key].counts[code] for key in status}
 
     def size(key: str) -> tuple[int, int, str]:
-        x, n = units[key].counts[code]
+        x, n = counts[key]
         return (n, x, key)
 
     def blocking() -> list[Derivation]:
-        return _blocking(code, status, units, shape, rules, readers)
+        found: dict[tuple[str, str], Derivation] = {}
+        for reading in readings:
+            for d in _derive(reading, code, status, counts):
+                if d.blocking:
+                    found.setdefault((d.unit, d.quantity), d)
+        return list(found.values())
 
     def hide_one(options: list[str]) -> None:
         """Hide the first option that its own status does not give away (a secondary cell
-        of 10 respondents is 5 of 10), or the first of all."""
+        of 10 respondents is 5 of 10), or the first of all. A cell of more than 4k
+        respondents is taken without trying: its status leaves it many values, and the check
+        that follows each step catches whatever the sums still give away."""
         for key in options:
             status[key] = Status.SUPPRESSED_SECONDARY
-            if all(d.unit != key for d in blocking()):
+            roomy = units[key].respondents > 4 * rules_of(rules, units[key].level).k
+            if roomy or all(d.unit != key for d in blocking()):
                 return
             status[key] = Status.OK
         status[options[0]] = Status.SUPPRESSED_SECONDARY
@@ -318,18 +329,6 @@ def _candidates(
     return shown
 
 
-def _blocking(
-    code: str,
-    status: Mapping[str, Status],
-    units: Mapping[str, Unit],
-    shape: View,
-    rules: RulesArg,
-    readers: Readers = (),
-) -> list[Derivation]:
-    view = View(shape.parents, shape.levels, shape.respondents, _cells(code, status, units))
-    return [d for d in find_derivations(view, rules, readers=readers) if d.blocking]
-
-
 # -- the recoverability check ---------------------------------------------------------------
 
 
@@ -354,7 +353,14 @@ def find_derivations(
         for (unit, code), cell in seen.cells.items():
             by_code.setdefault(code, {})[unit] = cell
         for code in sorted(by_code):
-            for d in _derive_code(seen, code, by_code[code], rules):
+            cells = by_code[code]
+            status = {unit: cell.status for unit, cell in cells.items()}
+            exact = {
+                unit: (cell.numerator or 0, cell.denominator or 0)
+                for unit, cell in cells.items()
+                if not cell.status.hidden
+            }
+            for d in _derive(_reading(seen, cells, rules), code, status, exact):
                 found.setdefault((d.code, d.unit, d.quantity), d)
     return list(found.values())
 
@@ -377,29 +383,62 @@ X, Y, N = 0, 1, 2
 HI = 3
 
 
-def _derive_code(
-    view: View, code: str, cells: Mapping[str, Cell], rules: RulesArg
-) -> list[Derivation]:
-    if not any(cell.status.hidden for cell in cells.values()):
-        return []  # nothing hidden, nothing to work out
+@dataclass(frozen=True)
+class _Reading:
+    """What stays the same while one code's statuses change: the cells a reader sees, the
+    sums among them, each cell's k and respondents."""
+
+    units: tuple[str, ...]
+    sums: list[list[str]]
+    ks: Mapping[str, int]
+    respondents: Mapping[str, int]
+
+
+def _reading(view: View, present: Iterable[str], rules: RulesArg) -> _Reading:
+    units = tuple(sorted(u for u in present if u in view.levels))
     k_of_level: dict[str, int] = {}
-    ks = {}
-    for unit in cells:
+    for unit in units:
         level = view.levels[unit]
         if level not in k_of_level:
             k_of_level[level] = rules_of(rules, level).k
-        ks[unit] = k_of_level[level]
+    return _Reading(
+        units,
+        _sums(view.parents, units),
+        {unit: k_of_level[view.levels[unit]] for unit in units},
+        {unit: view.respondents[unit] for unit in units},
+    )
+
+
+def _derive(
+    reading: _Reading,
+    code: str,
+    status: Mapping[str, Status],
+    exact: Mapping[str, tuple[int, int]],
+) -> list[Derivation]:
+    """The hidden values a reader pins, given each cell's status and, for a shown cell,
+    its ``(numerator, denominator)``."""
+    if not any(status[unit].hidden for unit in reading.units):
+        return []  # nothing hidden, nothing to work out
     bounds = {
-        unit: _initial(cell, view.respondents[unit], ks[unit]) for unit, cell in cells.items()
+        unit: _initial(status[unit], exact.get(unit), reading.respondents[unit], reading.ks[unit])
+        for unit in reading.units
     }
-    sums = _sums(view.parents, cells)
-    _propagate(cells, ks, bounds, sums)
-    known = _known_from_below(cells, sums)
+    _propagate(status, reading.ks, bounds, reading.sums)
+    pinned = [
+        unit
+        for unit in reading.units
+        if status[unit].hidden
+        and bounds[unit][N + HI] > 0  # nobody answered: nothing about anyone to protect
+        and any(bounds[unit][q] == bounds[unit][q + HI] for q in (X, Y, N))
+    ]
+    if not pinned:
+        return []
+    known = _known_from_below(status, reading.sums)  # the sums of shown cells: no secret
     found = []
-    for unit, cell in sorted(cells.items()):
+    for unit in pinned:
+        if unit in known:
+            continue
         b = bounds[unit]
-        if not cell.status.hidden or b[N + HI] == 0 or unit in known:
-            continue  # shown, nobody answered, or the sum of shown cells: nothing to protect
         for q, name in ((X, "numerator"), (Y, "complement"), (N, "denominator")):
             if b[q] == b[q + HI]:
                 found.append(Derivation(unit, code, name, b[q]))
@@ -407,7 +446,7 @@ def _derive_code(
 
 
 def _propagate(
-    cells: Mapping[str, Cell],
+    status: Mapping[str, Status],
     ks: Mapping[str, int],
     bounds: Mapping[str, Bounds],
     sums: list[list[str]],
@@ -434,7 +473,7 @@ def _propagate(
                 queued_groups.add(i)
                 groups.append(i)
 
-    for unit in sorted(u for u, cell in cells.items() if cell.status.hidden):
+    for unit in sorted(u for u in bounds if status[u].hidden):
         moved(unit)
     while units or groups:
         if units:
@@ -443,7 +482,7 @@ def _propagate(
             b = bounds[unit]
             before = b[:]
             _unit_sum(b)
-            if cells[unit].status is Status.SUPPRESSED_PRIMARY:
+            if status[unit] is Status.SUPPRESSED_PRIMARY:
                 _primary(b, ks[unit])
             if b != before:
                 moved(unit)
@@ -461,7 +500,7 @@ def _propagate(
                 moved(member)
 
 
-def _known_from_below(cells: Mapping[str, Cell], sums: list[list[str]]) -> set[str]:
+def _known_from_below(status: Mapping[str, Status], sums: list[list[str]]) -> set[str]:
     """Shown cells, and hidden ones whose children all are such cells."""
     children = {members[0]: members[1:] for members in sums}
     known: dict[str, bool] = {}
@@ -469,19 +508,19 @@ def _known_from_below(cells: Mapping[str, Cell], sums: list[list[str]]) -> set[s
     def is_known(unit: str) -> bool:
         if unit not in known:
             below = children.get(unit, [])
-            known[unit] = not cells[unit].status.hidden or (
+            known[unit] = not status[unit].hidden or (
                 bool(below) and all(is_known(child) for child in below)
             )
         return known[unit]
 
-    return {unit for unit in cells if is_known(unit)}
+    return {unit for unit in status if is_known(unit)}
 
 
-def _initial(cell: Cell, respondents: int, k: int) -> Bounds:
-    if not cell.status.hidden:
-        x, n = cell.numerator or 0, cell.denominator or 0
+def _initial(status: Status, exact: tuple[int, int] | None, respondents: int, k: int) -> Bounds:
+    if not status.hidden:
+        x, n = exact or (0, 0)
         return [x, n - x, n, x, n - x, n]
-    low = k if cell.status is Status.SUPPRESSED_SECONDARY else 0
+    low = k if status is Status.SUPPRESSED_SECONDARY else 0
     return [low, low, 2 * low, respondents, respondents, respondents]
 
 
