@@ -270,6 +270,14 @@ def _complementary(
             status[key] = Status.OK
         status[options[0]] = Status.SUPPRESSED_SECONDARY
 
+    children = {members[0]: members[1:] for members in sums}
+
+    def useful_first(options: list[str]) -> list[str]:
+        """Cells whose children are all shown (or such cells) protect nothing from a reader
+        of those children: an area over shown schools is their sum. Try the others first."""
+        known = _known_from_below(status, sums)
+        return sorted(options, key=lambda k: bool(children.get(k)) and set(children[k]) <= known)
+
     def options_near(unit: str) -> list[str]:
         """Shown cells to hide next to ``unit``: in its own sums (siblings first), else in
         those of its nearest ancestor that has any not fixed."""
@@ -282,7 +290,7 @@ def _complementary(
                 k for m in around for k in _candidates(m, here, status, size) if k not in frozen
             ]
             if found:
-                return list(dict.fromkeys(found))
+                return useful_first(list(dict.fromkeys(found)))
             current = shape.parents.get(here)
         return []
 
@@ -291,6 +299,7 @@ def _complementary(
         if lone is not None:
             members, hidden = lone
             options = [k for k in _candidates(members, hidden, status, size) if k not in frozen]
+            options = useful_first(options)
             if not options:
                 options = options_near(hidden)
             if not options:

@@ -234,6 +234,34 @@ def test_an_area_below_its_gate_over_shown_schools_is_their_sum() -> None:
     assert hidden & {"r", "e"}, "a second area cell hides it"
 
 
+def test_a_complement_is_one_that_protects_not_the_sum_of_shown_schools() -> None:
+    # District d shows 3 schools and hides one (s1): d must be hidden. Districts e and f
+    # show all their schools, so hiding either protects nothing from whoever reads those
+    # schools (d = r - e - f): the region is hidden instead, and e and f stay shown.
+    rules = {**AREA, "region": Rules(gate=50, min_contributors=3)}
+    units = [
+        Unit("r", None, "region", 400, {CODE: (100, 400)}, contributors=10),
+        Unit("d", "r", "district", 140, {CODE: (33, 140)}, contributors=4),
+        Unit("e", "r", "district", 120, {CODE: (30, 120)}, contributors=3),
+        Unit("f", "r", "district", 140, {CODE: (37, 140)}, contributors=3),
+        Unit("shown:d", "d", "school", 100, {CODE: (30, 100)}),
+        Unit("s1", "d", "school", 40, {CODE: (3, 40)}),
+        Unit("shown:e", "e", "school", 120, {CODE: (30, 120)}),
+        Unit("shown:f", "f", "school", 140, {CODE: (37, 140)}),
+    ]
+    fixed = {
+        ("shown:d", CODE): Status.OK,
+        ("s1", CODE): Status.SUPPRESSED_PRIMARY,
+        ("shown:e", CODE): Status.OK,
+        ("shown:f", CODE): Status.OK,
+    }
+    view = protect(units, rules, fixed=fixed, readers=[{"r", "d", "e", "f"}])
+    found = statuses(view)
+    assert (found["d"], found["r"]) == (Status.SUPPRESSED_SECONDARY,) * 2
+    assert (found["e"], found["f"]) == (Status.OK, Status.OK)
+    assert not [d for d in find_derivations(view, rules) if d.blocking]
+
+
 # -- the recoverability check ---------------------------------------------------------------
 
 
