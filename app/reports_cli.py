@@ -9,7 +9,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .services import delivery, report_packages
+from .content_catalog import catalog
+from .services import area_results, delivery, report_packages
 
 reports_cli = AppGroup("reports", help="Aggregate packages for the risk map.")
 
@@ -31,6 +32,44 @@ def reports_list(period: str | None) -> None:
         )
         if message is not None and message.last_error:
             click.echo(f"        {message.last_error}")
+
+
+@reports_cli.command("aggregate")
+@click.option("--period", help="Only this period (such as 2026-27-S1).")
+@click.option(
+    "--early",
+    is_flag=True,
+    help="Compute the period now, before the day it becomes final: only when every school "
+    "that takes part has closed its wave (a wave closed later is never added).",
+)
+def reports_aggregate(period: str | None, early: bool) -> None:
+    """Compute the area figures of every final period not computed yet, and their packages."""
+    deliver = delivery.reporting_endpoint(current_app.config) is not None
+    try:
+        if period is not None:
+            found = [
+                area_results.aggregate(
+                    area_results.period_named(period), catalog(), deliver=deliver, early=early
+                )
+            ]
+        else:
+            found = area_results.aggregate_due(catalog(), deliver=deliver)
+    except area_results.AreaProblem as problem:
+        raise click.ClickException(
+            {
+                "bad-period": f"{period!r} is not a period: use the form 2026-27-S1.",
+                "not-final": f"{period} is not final yet; add --early if every school is done.",
+            }.get(problem.reason, problem.reason)
+        ) from problem
+    if not found:
+        click.echo("No period to compute.")
+    for result in found:
+        rows = len(area_results.stored_rows(result.period))
+        outcome = f"blocked: {result.blocked}" if result.blocked else f"{rows} rows"
+        click.echo(
+            f"{result.period}: {result.schools} schools counted, {result.left_out} left out; "
+            f"{outcome}; packages: {len(report_packages.packages(result.period))}"
+        )
 
 
 @reports_cli.command("push")

@@ -1,6 +1,7 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
 
 from .area import Area
+from .area_result import AreaResult, AreaResultSet
 from .class_plan import ClassPlanEntry
 from .coordinator import CoordinatorGrant
 from .lesson_delivery import LessonDelivery
@@ -23,6 +24,8 @@ from .tool_key import ToolKey
 
 __all__ = [
     "Area",
+    "AreaResult",
+    "AreaResultSet",
     "ClassPlanEntry",
     "CoordinatorGrant",
     "Deployment",

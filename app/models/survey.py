@@ -76,6 +76,9 @@ class SurveyWindow(db.Model):  # type: ignore[name-defined]
     status: Mapped[str] = mapped_column(String(10), default="open")
     opened_on: Mapped[date] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
+    # How many students Moodle's roster (NRPS) listed when the teacher last started or closed
+    # the survey in class: a count only, for the participation rate; None without a roster.
+    roster_size: Mapped[int | None] = mapped_column(Integer)
 
 
 class SurveyParticipation(db.Model):  # type: ignore[name-defined]

@@ -15,6 +15,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -52,6 +53,8 @@ class SurveyResult(db.Model):  # type: ignore[name-defined]
             name="result_status",
         ),
         CheckConstraint("0 <= numerator AND numerator <= denominator", name="result_counts"),
+        # The area figures read every school row, and one row per class, of a period's waves.
+        Index("ix_survey_result_level_position_wave", "level", "position", "wave_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

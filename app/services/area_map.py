@@ -26,6 +26,7 @@ SHAPES_FILE = Path(__file__).resolve().parents[1] / "data" / "areas" / "shapes_2
 # ColorBrewer YlGnBu, 5 classes: sequential and safe for colour-blind readers.
 PALETTE = ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494")
 NO_DATA_FILL = "#d9d9d9"
+UNAVAILABLE_FILL = "#f7f7f7"
 HATCH_INK = "#444444"
 BORDER = "#666666"
 CANVAS_WIDTH = 1000
@@ -37,6 +38,7 @@ OK = "ok"
 SUPPRESSED = "suppressed"
 BELOW_GATE = "below_gate"
 NO_DATA = "no_data"
+UNAVAILABLE = "unavailable"  # in scope, but no figure: nothing was there to count
 HIDDEN = frozenset({SUPPRESSED, BELOW_GATE})
 
 
@@ -52,13 +54,13 @@ class Shape:
 class AreaValue:
     """What the map shows for one area: a number (``ok``), or why it shows none."""
 
-    status: str  # ok | suppressed | below_gate (suppressed_primary/secondary count as suppressed)
+    status: str  # ok | suppressed | below_gate | unavailable (suppressed_* count as suppressed)
     value: float | None = None
 
     @classmethod
     def of(cls, status: str, value: float | None = None) -> AreaValue:
         kind = SUPPRESSED if status.startswith("suppressed") else status
-        if kind not in (OK, SUPPRESSED, BELOW_GATE):
+        if kind not in (OK, SUPPRESSED, BELOW_GATE, UNAVAILABLE):
             raise ValueError(f"unknown status {status!r}")
         if kind == OK and value is None:
             raise ValueError("an ok value needs a number")
@@ -74,6 +76,7 @@ class MapLabels:
     hidden: str  # the legend entry for hatched areas: why their value is not shown
     no_data: str
     status_text: Mapping[str, str]  # suppressed / below_gate / no_data -> words for the table
+    unavailable: str = ""  # the legend entry for areas with nothing to count (and its text)
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,8 @@ def render_map(
     ]
     if any(r.status in HIDDEN for r in rows):
         legend.append(LegendEntry(labels.hidden, "hatch"))
+    if any(r.status == UNAVAILABLE for r in rows):
+        legend.append(LegendEntry(labels.unavailable, UNAVAILABLE_FILL))
     if any(r.status == NO_DATA for r in rows):
         legend.append(LegendEntry(labels.no_data, NO_DATA_FILL))
     svg = _svg(shapes, {r.kato: r for r in rows}, legend, labels, id_prefix)
@@ -208,6 +213,9 @@ def _row(
 ) -> MapRow:
     if value is None:
         return MapRow(code, name, NO_DATA, None, labels.status_text[NO_DATA], NO_DATA_FILL)
+    if value.status == UNAVAILABLE:
+        text = labels.status_text[UNAVAILABLE]
+        return MapRow(code, name, UNAVAILABLE, None, text, UNAVAILABLE_FILL)
     if value.status in HIDDEN or value.value is None:
         return MapRow(code, name, value.status, None, labels.status_text[value.status], "hatch")
     return MapRow(
@@ -272,7 +280,7 @@ def _legend_svg(legend: list[LegendEntry], top: int, hatch: str) -> tuple[str, i
     x, y = 10, top
     width = CANVAS_WIDTH // len(PALETTE)
     for entry in legend:
-        special = entry.fill == "hatch" or entry.fill == NO_DATA_FILL
+        special = entry.fill in ("hatch", NO_DATA_FILL, UNAVAILABLE_FILL)
         if special and x > 10:
             x, y = 10, y + LEGEND_ROW
         fill = f"url(#{hatch}-l)" if entry.fill == "hatch" else entry.fill

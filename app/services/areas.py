@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -333,3 +333,23 @@ def school_area(school: School | None, lang: str) -> SchoolArea | None:
         name_of(region, lang) if region else school.kato_region or "",
         school.kato_version,
     )
+
+
+# The three cities of republican significance: they stand with the regions.
+REPUBLICAN_CITIES = frozenset({"710000000", "750000000", "790000000"})
+
+
+def area_kind(code: str, level: str, known: Callable[[str], bool] | None = None) -> str:
+    """What a region or district is, as the aggregate packages name it: ``region`` or
+    ``city`` (of republican significance) for a region; for a district, ``city`` (of regional
+    significance: KATO's third and fourth digits 10–29, the city's own administration) or
+    ``district`` (an audan, or a city district). ``known(code)`` says whether a code is an
+    area of the list (a city district ``ABCDEF000`` has its city ``ABCD00000`` there)."""
+    if level == REGION:
+        return "city" if code in REPUBLICAN_CITIES else REGION
+    if code[:2] + "0000000" in REPUBLICAN_CITIES or not 10 <= int(code[2:4]) <= 29:
+        return DISTRICT
+    city = code[:4] + "00000"
+    if code[4:6] != "00" and (known or (lambda c: area(c) is not None))(city):
+        return DISTRICT  # a district of a city of regional significance (Zhanasemey)
+    return "city"

@@ -22,6 +22,16 @@ children's that have the same code. ``protect`` returns every cell with its stat
    is below ``k``). While a hidden numerator or complement is pinned to one value, one more
    cell of a sum it is in is hidden; if none is left to hide, ``NotPublishable`` is raised.
 
+**Fixed cells and readers.** ``fixed`` gives cells whose status was published before (a
+school's and its classes' when areas are added above them): they keep it, and complementary
+suppression hides only other cells. ``readers`` names further readers who see only part of the
+tree (the risk layer sees the area cells but no school): the check runs for each of them too,
+and a cell is hidden until none of them can derive anything.
+
+A hidden cell whose children are all shown (or are themselves such cells) is no secret to a
+reader of the children: an area below its gate whose schools are all shown adds up to what
+those schools show. Such a derivation is not reported; one made with the help of the cell is.
+
 Denominators are reported when derivable but do not block: they count respondents who
 answered an item, respondents are published (the participation count), and when everyone
 answers, every denominator equals its unit's respondents. What must never be derivable is how
@@ -32,7 +42,8 @@ Codes are independent (each code is its own set of sums), so each is protected o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -123,6 +134,8 @@ class View:
 
 RulesArg = Rules | Mapping[str, Rules]
 Size = Callable[[str], tuple[int, int, str]]
+Fixed = Mapping[tuple[str, str], Status]
+Readers = Sequence[Collection[str]]
 
 
 def rules_of(rules: RulesArg, level: str) -> Rules:
@@ -132,45 +145,68 @@ def rules_of(rules: RulesArg, level: str) -> Rules:
 # -- protecting a tree ----------------------------------------------------------------------
 
 
-def protect(units: Sequence[Unit], rules: RulesArg = Rules()) -> View:
+def protect(
+    units: Sequence[Unit],
+    rules: RulesArg = Rules(),
+    *,
+    fixed: Fixed | None = None,
+    readers: Readers = (),
+) -> View:
     """Every cell of the tree with its status; raises ``NotPublishable`` if it cannot be made
-    safe, and ``ValueError`` for a malformed tree (a parent's counts not its children's sum)."""
+    safe, and ``ValueError`` for a malformed tree (a parent's counts not its children's sum).
+
+    ``fixed``: (unit, code) -> the status a cell was already published with; such cells keep
+    it. ``readers``: the units each further reader sees (see the module's docstring)."""
     _validate(units)
+    fixed = fixed or {}
     by_key = {unit.key: unit for unit in units}
     parents = {unit.key: unit.parent for unit in units}
     levels = {unit.key: unit.level for unit in units}
     respondents = {unit.key: unit.respondents for unit in units}
+    shape = View(parents, levels, respondents, {})
     cells: dict[tuple[str, str], Cell] = {}
     for code in sorted({code for unit in units for code in unit.counts}):
         status = {
-            unit.key: _first_status(unit, code, rules_of(rules, unit.level))
+            unit.key: fixed.get((unit.key, code))
+            or _first_status(unit, code, rules_of(rules, unit.level))
             for unit in units
             if code in unit.counts
         }
-        _complementary(code, status, by_key, View(parents, levels, respondents, {}), rules)
-        for key, found in status.items():
-            x, n = by_key[key].counts[code]
-            shown = found is Status.OK
-            cells[(key, code)] = Cell(key, code, found, x if shown else None, n if shown else None)
-    view = View(parents, levels, respondents, cells)
-    require_publishable(view, rules)
-    return view
+        frozen = {key for key in status if (key, code) in fixed}
+        # Each code is its own set of sums: this ends only when its check finds nothing.
+        _complementary(code, status, by_key, shape, rules, frozen, readers)
+        cells.update(_cells(code, status, by_key))
+    return View(parents, levels, respondents, cells)
+
+
+def _cells(
+    code: str, status: Mapping[str, Status], units: Mapping[str, Unit]
+) -> dict[tuple[str, str], Cell]:
+    found = {}
+    for key, state in status.items():
+        x, n = units[key].counts[code]
+        shown = state is Status.OK
+        found[(key, code)] = Cell(key, code, state, x if shown else None, n if shown else None)
+    return found
 
 
 def _validate(units: Sequence[Unit]) -> None:
     keys = {unit.key for unit in units}
     if len(keys) != len(units):
         raise ValueError("unit keys repeat")
+    children: dict[str, list[Unit]] = {}
     for unit in units:
         if unit.parent is not None and unit.parent not in keys:
             raise ValueError(f"{unit.key}: parent {unit.parent} is not in the tree")
+        if unit.parent is not None:
+            children.setdefault(unit.parent, []).append(unit)
         for code, (x, n) in unit.counts.items():
             if not 0 <= x <= n <= unit.respondents:
                 raise ValueError(f"{unit.key} {code}: counts out of range")
     for parent in units:
-        children = [u for u in units if u.parent == parent.key]
+        below = children.get(parent.key, [])
         for code, counts in parent.counts.items():
-            having = [c.counts[code] for c in children if code in c.counts]
+            having = [c.counts[code] for c in below if code in c.counts]
             if having and counts != (sum(x for x, _ in having), sum(n for _, n in having)):
                 raise ValueError(f"{parent.key} {code}: not the sum of its children")
 
@@ -199,36 +235,81 @@ def _complementary(
     units: Mapping[str, Unit],
     shape: View,
     rules: RulesArg,
+    frozen: Collection[str] = frozenset(),
+    readers: Readers = (),
 ) -> None:
+    if not any(state.hidden for state in status.values()):
+        return  # nothing hidden: nothing to protect
     sums = _sums(shape.parents, status)
+    readings = [_reading(shape, status, rules)]
+    readings += [_reading(_restricted(shape, keys), status, rules) for keys in readers]
+    counts = {key: units[key].counts[code] for key in status}
 
     def size(key: str) -> tuple[int, int, str]:
-        x, n = units[key].counts[code]
+        x, n = counts[key]
         return (n, x, key)
+
+    def blocking() -> list[Derivation]:
+        found: dict[tuple[str, str], Derivation] = {}
+        for reading in readings:
+            for d in _derive(reading, code, status, counts):
+                if d.blocking:
+                    found.setdefault((d.unit, d.quantity), d)
+        return list(found.values())
 
     def hide_one(options: list[str]) -> None:
         """Hide the first option that its own status does not give away (a secondary cell
-        of 10 respondents is 5 of 10), or the first of all."""
+        of 10 respondents is 5 of 10), or the first of all. A cell of more than 4k
+        respondents is taken without trying: its status leaves it many values, and the check
+        that follows each step catches whatever the sums still give away."""
         for key in options:
             status[key] = Status.SUPPRESSED_SECONDARY
-            if all(d.unit != key for d in _blocking(code, status, units, shape, rules)):
+            roomy = units[key].respondents > 4 * rules_of(rules, units[key].level).k
+            if roomy or all(d.unit != key for d in blocking()):
                 return
             status[key] = Status.OK
         status[options[0]] = Status.SUPPRESSED_SECONDARY
+
+    children = {members[0]: members[1:] for members in sums}
+
+    def useful_first(options: list[str]) -> list[str]:
+        """Cells whose children are all shown (or such cells) protect nothing from a reader
+        of those children: an area over shown schools is their sum. Try the others first."""
+        known = _known_from_below(status, sums)
+        return sorted(options, key=lambda k: bool(children.get(k)) and set(children[k]) <= known)
+
+    def options_near(unit: str) -> list[str]:
+        """Shown cells to hide next to ``unit``: in its own sums (siblings first), else in
+        those of its nearest ancestor that has any not fixed."""
+        current: str | None = unit
+        while current is not None:
+            here = current
+            around = [m for m in sums if here in m]
+            around.sort(key=lambda m: m[0] != shape.parents.get(here))  # siblings first
+            found = [
+                k for m in around for k in _candidates(m, here, status, size) if k not in frozen
+            ]
+            if found:
+                return useful_first(list(dict.fromkeys(found)))
+            current = shape.parents.get(here)
+        return []
 
     while True:
         lone = _lone_hidden(sums, status)
         if lone is not None:
             members, hidden = lone
-            hide_one(_candidates(members, hidden, status, size))
+            options = [k for k in _candidates(members, hidden, status, size) if k not in frozen]
+            options = useful_first(options)
+            if not options:
+                options = options_near(hidden)
+            if not options:
+                raise NotPublishable("a hidden count could be worked out")
+            hide_one(options)
             continue
-        found = _blocking(code, status, units, shape, rules)
+        found = blocking()
         if not found:
             return
-        derived = found[0]
-        around = [m for m in sums if derived.unit in m]
-        around.sort(key=lambda m: m[0] != shape.parents.get(derived.unit))  # siblings first
-        options = [k for m in around for k in _candidates(m, derived.unit, status, size)]
+        options = options_near(found[0].unit)
         if not options:
             raise NotPublishable("a hidden count could be worked out", found)
         hide_one(options)
@@ -237,9 +318,11 @@ def _complementary(
 def _lone_hidden(
     sums: list[list[str]], status: Mapping[str, Status]
 ) -> tuple[list[str], str] | None:
+    """A sum with one hidden cell, unless that cell is the parent (then every child is shown:
+    an area below its gate over shown schools is their sum, nothing more)."""
     for members in sums:
         hidden = [key for key in members if status[key].hidden]
-        if len(hidden) == 1:
+        if len(hidden) == 1 and hidden[0] != members[0]:
             return members, hidden[0]
     return None
 
@@ -255,28 +338,12 @@ def _candidates(
     return shown
 
 
-def _blocking(
-    code: str,
-    status: Mapping[str, Status],
-    units: Mapping[str, Unit],
-    shape: View,
-    rules: RulesArg,
-) -> list[Derivation]:
-    cells = {}
-    for key, found in status.items():
-        x, n = units[key].counts[code]
-        shown = found is Status.OK
-        cells[(key, code)] = Cell(key, code, found, x if shown else None, n if shown else None)
-    view = View(shape.parents, shape.levels, shape.respondents, cells)
-    return [d for d in find_derivations(view, rules) if d.blocking]
-
-
 # -- the recoverability check ---------------------------------------------------------------
 
 
-def require_publishable(view: View, rules: RulesArg = Rules()) -> None:
+def require_publishable(view: View, rules: RulesArg = Rules(), *, readers: Readers = ()) -> None:
     """Raise ``NotPublishable`` when any hidden numerator or complement can be derived."""
-    found = [d for d in find_derivations(view, rules) if d.blocking]
+    found = [d for d in find_derivations(view, rules, readers=readers) if d.blocking]
     if found:
         first = found[0]
         raise NotPublishable(
@@ -284,92 +351,238 @@ def require_publishable(view: View, rules: RulesArg = Rules()) -> None:
         )
 
 
-def find_derivations(view: View, rules: RulesArg = Rules()) -> list[Derivation]:
-    """Every hidden value that a reader of ``view`` can pin to one number."""
-    found: list[Derivation] = []
-    for code in sorted({code for _unit, code in view.cells}):
-        found.extend(_derive_code(view, code, rules))
-    return found
+def find_derivations(
+    view: View, rules: RulesArg = Rules(), *, readers: Readers = ()
+) -> list[Derivation]:
+    """Every hidden value that a reader of ``view`` (or of the part each of ``readers``
+    sees) can pin to one number."""
+    found: dict[tuple[str, str, str], Derivation] = {}
+    for seen in [view, *(_restricted(view, keys) for keys in readers)]:
+        by_code: dict[str, dict[str, Cell]] = {}
+        for (unit, code), cell in seen.cells.items():
+            by_code.setdefault(code, {})[unit] = cell
+        for code in sorted(by_code):
+            cells = by_code[code]
+            status = {unit: cell.status for unit, cell in cells.items()}
+            exact = {
+                unit: (cell.numerator or 0, cell.denominator or 0)
+                for unit, cell in cells.items()
+                if not cell.status.hidden
+            }
+            for d in _derive(_reading(seen, cells, rules), code, status, exact):
+                found.setdefault((d.code, d.unit, d.quantity), d)
+    return list(found.values())
 
 
-class _Bounds:
-    """Integer bounds of a cell's numerator ``x``, complement ``y`` and denominator ``n``."""
+def _restricted(view: View, keys: Collection[str]) -> View:
+    """What a reader who sees only the cells of ``keys`` knows."""
+    keep = set(keys)
+    return View(
+        {k: (p if p in keep else None) for k, p in view.parents.items() if k in keep},
+        {k: v for k, v in view.levels.items() if k in keep},
+        {k: v for k, v in view.respondents.items() if k in keep},
+        {key: cell for key, cell in view.cells.items() if key[0] in keep},
+    )
 
-    __slots__ = ("hi", "lo")
 
-    def __init__(self, lo: dict[str, int], hi: dict[str, int]) -> None:
-        self.lo = lo
-        self.hi = hi
+# A cell's bounds: [x_lo, y_lo, n_lo, x_hi, y_hi, n_hi] for its numerator ``x``, complement
+# ``y`` and denominator ``n`` (a plain list: the check runs often, over many cells).
+Bounds = list[int]
+X, Y, N = 0, 1, 2
+HI = 3
 
 
-def _derive_code(view: View, code: str, rules: RulesArg) -> list[Derivation]:
-    cells = {unit: cell for (unit, c), cell in view.cells.items() if c == code}
-    ks = {unit: rules_of(rules, view.levels[unit]).k for unit in cells}
+@dataclass(frozen=True)
+class _Reading:
+    """What stays the same while one code's statuses change: the cells a reader sees, the
+    sums among them, each cell's k and respondents."""
+
+    units: tuple[str, ...]
+    sums: list[list[str]]
+    ks: Mapping[str, int]
+    respondents: Mapping[str, int]
+
+
+def _reading(view: View, present: Iterable[str], rules: RulesArg) -> _Reading:
+    units = tuple(sorted(u for u in present if u in view.levels))
+    k_of_level: dict[str, int] = {}
+    for unit in units:
+        level = view.levels[unit]
+        if level not in k_of_level:
+            k_of_level[level] = rules_of(rules, level).k
+    return _Reading(
+        units,
+        _sums(view.parents, units),
+        {unit: k_of_level[view.levels[unit]] for unit in units},
+        {unit: view.respondents[unit] for unit in units},
+    )
+
+
+def _derive(
+    reading: _Reading,
+    code: str,
+    status: Mapping[str, Status],
+    exact: Mapping[str, tuple[int, int]],
+) -> list[Derivation]:
+    """The hidden values a reader pins, given each cell's status and, for a shown cell,
+    its ``(numerator, denominator)``."""
+    if not any(status[unit].hidden for unit in reading.units):
+        return []  # nothing hidden, nothing to work out
     bounds = {
-        unit: _initial(cell, view.respondents[unit], ks[unit]) for unit, cell in cells.items()
+        unit: _initial(status[unit], exact.get(unit), reading.respondents[unit], reading.ks[unit])
+        for unit in reading.units
     }
-    sums = _sums(view.parents, cells)
-    changed = True
-    while changed:
-        changed = False
-        for unit, cell in cells.items():
-            changed |= _tighten_sum(bounds[unit], "n", [(bounds[unit], "x"), (bounds[unit], "y")])
-            if cell.status is Status.SUPPRESSED_PRIMARY:
-                changed |= _primary(bounds[unit], ks[unit])
-        for members in sums:
-            for q in ("x", "y", "n"):
-                parts = [(bounds[m], q) for m in members[1:]]
-                changed |= _tighten_sum(bounds[members[0]], q, parts)
+    _propagate(status, reading.ks, bounds, reading.sums)
+    pinned = [
+        unit
+        for unit in reading.units
+        if status[unit].hidden
+        and bounds[unit][N + HI] > 0  # nobody answered: nothing about anyone to protect
+        and any(bounds[unit][q] == bounds[unit][q + HI] for q in (X, Y, N))
+    ]
+    if not pinned:
+        return []
+    known = _known_from_below(status, reading.sums)  # the sums of shown cells: no secret
     found = []
-    for unit, cell in sorted(cells.items()):
+    for unit in pinned:
+        if unit in known:
+            continue
         b = bounds[unit]
-        if not cell.status.hidden or b.hi["n"] == 0:
-            continue  # shown, or nobody answered: nothing about anyone to protect
-        for q, name in (("x", "numerator"), ("y", "complement"), ("n", "denominator")):
-            if b.lo[q] == b.hi[q]:
-                found.append(Derivation(unit, code, name, b.lo[q]))
+        for q, name in ((X, "numerator"), (Y, "complement"), (N, "denominator")):
+            if b[q] == b[q + HI]:
+                found.append(Derivation(unit, code, name, b[q]))
     return found
 
 
-def _initial(cell: Cell, respondents: int, k: int) -> _Bounds:
-    if not cell.status.hidden:
-        x, n = cell.numerator or 0, cell.denominator or 0
-        return _Bounds({"x": x, "y": n - x, "n": n}, {"x": x, "y": n - x, "n": n})
-    low = k if cell.status is Status.SUPPRESSED_SECONDARY else 0
-    return _Bounds({"x": low, "y": low, "n": 2 * low}, dict.fromkeys("xyn", respondents))
+def _propagate(
+    status: Mapping[str, Status],
+    ks: Mapping[str, int],
+    bounds: Mapping[str, Bounds],
+    sums: list[list[str]],
+) -> None:
+    """Tighten every hidden cell's bounds until nothing moves. Shown cells are exact and
+    never move, so only the constraints of hidden cells (and the sums they are in) are
+    visited, again whenever one of their cells moved: the result is the same fixpoint as
+    visiting every constraint until none changes, at a cost that follows the hidden cells."""
+    in_sums: dict[str, list[int]] = {}
+    for i, members in enumerate(sums):
+        for member in members:
+            in_sums.setdefault(member, []).append(i)
+    units: deque[str] = deque()
+    queued_units: set[str] = set()
+    groups: deque[int] = deque()
+    queued_groups: set[int] = set()
+
+    def moved(unit: str) -> None:
+        if unit not in queued_units:
+            queued_units.add(unit)
+            units.append(unit)
+        for i in in_sums.get(unit, ()):
+            if i not in queued_groups:
+                queued_groups.add(i)
+                groups.append(i)
+
+    for unit in sorted(u for u in bounds if status[u].hidden):
+        moved(unit)
+    while units or groups:
+        if units:
+            unit = units.popleft()
+            queued_units.discard(unit)
+            b = bounds[unit]
+            before = b[:]
+            _unit_sum(b)
+            if status[unit] is Status.SUPPRESSED_PRIMARY:
+                _primary(b, ks[unit])
+            if b != before:
+                moved(unit)
+            continue
+        i = groups.popleft()
+        queued_groups.discard(i)
+        members = sums[i]
+        parts = [bounds[m] for m in members[1:]]
+        total = bounds[members[0]]
+        earlier = [total[:], *(b[:] for b in parts)]
+        for q in (X, Y, N):
+            _tighten(total, parts, q, q)
+        for member, b, was in zip(members, [total, *parts], earlier, strict=True):
+            if b != was:
+                moved(member)
 
 
-def _tighten_sum(total: _Bounds, q: str, parts: list[tuple[_Bounds, str]]) -> bool:
-    """Bounds consistency of ``total[q] = sum(parts)``; whether anything moved."""
-    changed = False
-    lo_sum = sum(b.lo[p] for b, p in parts)
-    hi_sum = sum(b.hi[p] for b, p in parts)
-    if lo_sum > total.lo[q]:
-        total.lo[q], changed = lo_sum, True
-    if hi_sum < total.hi[q]:
-        total.hi[q], changed = hi_sum, True
-    for b, p in parts:
-        lo = total.lo[q] - (hi_sum - b.hi[p])
-        hi = total.hi[q] - (lo_sum - b.lo[p])
-        if lo > b.lo[p]:
-            b.lo[p], changed = lo, True
-        if hi < b.hi[p]:
-            b.hi[p], changed = hi, True
-    _consistent(total)
-    return changed
+def _known_from_below(status: Mapping[str, Status], sums: list[list[str]]) -> set[str]:
+    """Shown cells, and hidden ones whose children all are such cells."""
+    children = {members[0]: members[1:] for members in sums}
+    known: dict[str, bool] = {}
+
+    def is_known(unit: str) -> bool:
+        if unit not in known:
+            below = children.get(unit, [])
+            known[unit] = not status[unit].hidden or (
+                bool(below) and all(is_known(child) for child in below)
+            )
+        return known[unit]
+
+    return {unit for unit in status if is_known(unit)}
 
 
-def _primary(b: _Bounds, k: int) -> bool:
+def _initial(status: Status, exact: tuple[int, int] | None, respondents: int, k: int) -> Bounds:
+    if not status.hidden:
+        x, n = exact or (0, 0)
+        return [x, n - x, n, x, n - x, n]
+    low = k if status is Status.SUPPRESSED_SECONDARY else 0
+    return [low, low, 2 * low, respondents, respondents, respondents]
+
+
+def _tighten(total: Bounds, parts: list[Bounds], q: int, p: int) -> None:
+    """Bounds consistency of ``total[q] = sum(part[p] for part in parts)``."""
+    lo_sum = hi_sum = 0
+    for b in parts:
+        lo_sum += b[p]
+        hi_sum += b[p + HI]
+    if lo_sum > total[q]:
+        total[q] = lo_sum
+    if hi_sum < total[q + HI]:
+        total[q + HI] = hi_sum
+    t_lo, t_hi = total[q], total[q + HI]
+    if t_lo > t_hi:
+        raise ValueError("the published view contradicts itself")
+    for b in parts:
+        lo = t_lo - (hi_sum - b[p + HI])
+        hi = t_hi - (lo_sum - b[p])
+        if lo > b[p]:
+            b[p] = lo
+        if hi < b[p + HI]:
+            b[p + HI] = hi
+        if b[p] > b[p + HI]:
+            raise ValueError("the published view contradicts itself")
+
+
+def _unit_sum(b: Bounds) -> None:
+    """``n = x + y`` within one cell."""
+    lo_sum, hi_sum = b[X] + b[Y], b[X + HI] + b[Y + HI]
+    if lo_sum > b[N]:
+        b[N] = lo_sum
+    if hi_sum < b[N + HI]:
+        b[N + HI] = hi_sum
+    for side, other in ((X, Y), (Y, X)):
+        lo = b[N] - b[other + HI]
+        hi = b[N + HI] - b[other]
+        if lo > b[side]:
+            b[side] = lo
+        if hi < b[side + HI]:
+            b[side + HI] = hi
+    _consistent(b)
+
+
+def _primary(b: Bounds, k: int) -> None:
     """A primary cell has ``x < k`` or ``n - x < k``: when one side is known to be at least
     ``k``, the other is below it."""
-    changed = False
-    for side, other in (("x", "y"), ("y", "x")):
-        if b.lo[side] >= k and b.hi[other] > k - 1:
-            b.hi[other], changed = k - 1, True
+    for side, other in ((X, Y), (Y, X)):
+        if b[side] >= k and b[other + HI] > k - 1:
+            b[other + HI] = k - 1
     _consistent(b)
-    return changed
 
 
-def _consistent(b: _Bounds) -> None:
-    if any(b.lo[q] > b.hi[q] for q in "xyn"):
+def _consistent(b: Bounds) -> None:
+    if b[X] > b[X + HI] or b[Y] > b[Y + HI] or b[N] > b[N + HI]:
         raise ValueError("the published view contradicts itself")

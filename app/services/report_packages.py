@@ -42,15 +42,17 @@ DESCRIPTOR_FILE = "datapackage.json"
 MANIFEST_FILE = "manifest.jws"
 MANIFEST_VERSION = "qadam-manifest-v1"
 
-OK, PRIMARY, SECONDARY, BELOW_GATE = (
+OK, PRIMARY, SECONDARY, BELOW_GATE, UNAVAILABLE = (
     "ok",
     "suppressed_primary",
     "suppressed_secondary",
     "below_gate",
+    "unavailable",
 )
 # SDMX OBS_CONF: F free, A primary confidentiality, D secondary. A cell below the gate is
-# withheld for its small count, like a primary suppression.
-CONF_FOR_STATUS = {OK: "F", PRIMARY: "A", SECONDARY: "D", BELOW_GATE: "A"}
+# withheld for its small count, like a primary suppression. An unavailable cell (a
+# participation rate where no roster size is known) withholds nothing: it has no number.
+CONF_FOR_STATUS = {OK: "F", PRIMARY: "A", SECONDARY: "D", BELOW_GATE: "A", UNAVAILABLE: "F"}
 # The levels delivered to the risk reporting layer, and the rows each holds: a city of
 # republican significance stands with the regions, a city of regional significance with the
 # districts. Schools and classes never leave Qadam.
@@ -239,8 +241,10 @@ def descriptor(
     package_id: str,
     created: datetime,
     supersedes: str | None,
+    description: str | None = None,
 ) -> dict[str, Any]:
-    """The ``datapackage.json`` of a package whose CSV is ``data``."""
+    """The ``datapackage.json`` of a package whose CSV is ``data``; ``description``: how the
+    figures were made (the method in words)."""
     package: dict[str, Any] = {
         "profile": "tabular-data-package",
         "name": f"qadam-aggregates-{period.lower()}-{level}",
@@ -274,6 +278,8 @@ def descriptor(
     }
     if supersedes is None:
         del package["qadam:supersedes"]
+    if description:
+        package["description"] = description
     return package
 
 
@@ -310,6 +316,7 @@ def build_package(
     package_id: str,
     created: datetime,
     supersedes: str | None = None,
+    description: str | None = None,
 ) -> BuiltPackage:
     """Write and validate a package's files; the same rows always give the same bytes."""
     ordered = check_rows(rows, period, level)
@@ -321,6 +328,7 @@ def build_package(
         package_id=package_id,
         created=created,
         supersedes=supersedes,
+        description=description,
     )
     files = {DATA_FILE: data, DESCRIPTOR_FILE: _json_bytes(meta)}
     problems = validation_problems(files)
@@ -437,6 +445,7 @@ def add_package(
     deliver: bool,
     supersedes: str | None = None,
     now: datetime | None = None,
+    description: str | None = None,
 ) -> ReportPackage:
     """Build, validate and sign a package and add it (and its outbox row) to the session.
 
@@ -456,6 +465,7 @@ def add_package(
         package_id=package_id,
         created=created,
         supersedes=supersedes,
+        description=description,
     )
     manifest = lti.sign_manifest(
         manifest_payload(built, created, supersedes), key.private_pem, key.kid

@@ -49,13 +49,24 @@ on its classmates' classes (complementary suppression), so they are fixed only w
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    case,
+    column,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.exc import IntegrityError
 
 from ..content import Catalog
@@ -206,25 +217,43 @@ def _half_up(value: Fraction) -> int:
 # -- computing in the database --------------------------------------------------------------
 
 
-def _item_value(item_id: str) -> ColumnElement[Any]:
+Values = Callable[[str], ColumnElement[Any]]
+
+
+def _json_value(item_id: str) -> ColumnElement[Any]:
     """One answer as an integer, NULL when skipped (``JSON_EXTRACT`` / ``->>``)."""
     return SurveyResponse.answers[item_id].as_integer()
 
 
-def _answered(indicator: Indicator) -> ColumnElement[bool]:
-    return or_(*(_item_value(item).is_not(None) for item in indicator.items))
+def _answer_record(survey: Survey) -> tuple[Any, Values]:
+    """Where the answers are read from: on PostgreSQL each response's JSON is parsed once
+    into a row of integers (``json_to_record``), as ``->>`` parses the whole document again
+    for every item; elsewhere (SQLite) with ``JSON_EXTRACT`` per item."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return None, _json_value
+    items = sorted({item for indicator in survey.indicators for item in indicator.items})
+    record = (
+        func.json_to_record(SurveyResponse.answers)
+        .table_valued(*(column(item, Integer) for item in items))
+        .render_derived(name="answer", with_types=True)
+    )
+    return record, lambda item: record.c[item]
 
 
-def _meets(indicator: Indicator) -> ColumnElement[bool]:
+def _answered(indicator: Indicator, value: Values = _json_value) -> ColumnElement[bool]:
+    return or_(*(value(item).is_not(None) for item in indicator.items))
+
+
+def _meets(indicator: Indicator, value: Values = _json_value) -> ColumnElement[bool]:
     """``Indicator.meets`` in SQL: any (or every answered) item at or above the threshold."""
-    at_least = [_item_value(item) >= indicator.threshold_value for item in indicator.items]
+    at_least = [value(item) >= indicator.threshold_value for item in indicator.items]
     if indicator.rule is IndicatorRule.ANY_AT_LEAST:
-        return and_(_answered(indicator), or_(*at_least))
+        return and_(_answered(indicator, value), or_(*at_least))
     skipped_or_at_least = [
-        or_(_item_value(item).is_(None), check)
+        or_(value(item).is_(None), check)
         for item, check in zip(indicator.items, at_least, strict=True)
     ]
-    return and_(_answered(indicator), *skipped_or_at_least)
+    return and_(_answered(indicator, value), *skipped_or_at_least)
 
 
 def _count(condition: ColumnElement[bool]) -> ColumnElement[Any]:
@@ -233,14 +262,16 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[Any]:
 
 def indicator_counts(survey: Survey, window_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """Per window: ``respondents`` and, per indicator code, ``(numerator, denominator)``."""
+    record, value = _answer_record(survey)
     columns = [func.count().label("respondents")]
     for i, indicator in enumerate(survey.indicators):
-        columns.append(_count(_meets(indicator)).label(f"x{i}"))
-        columns.append(_count(_answered(indicator)).label(f"n{i}"))
+        columns.append(_count(_meets(indicator, value)).label(f"x{i}"))
+        columns.append(_count(_answered(indicator, value)).label(f"n{i}"))
+    query = select(SurveyResponse.window_id, *columns).select_from(SurveyResponse)
+    if record is not None:
+        query = query.join(record, true())
     rows = db.session.execute(
-        select(SurveyResponse.window_id, *columns)
-        .where(SurveyResponse.window_id.in_(window_ids))
-        .group_by(SurveyResponse.window_id)
+        query.where(SurveyResponse.window_id.in_(window_ids)).group_by(SurveyResponse.window_id)
     ).mappings()
     found: dict[int, dict[str, Any]] = {}
     for row in rows:
@@ -373,7 +404,13 @@ def freeze(wave_id: int, catalog: Catalog) -> None:
             )
             for position, ind in enumerate(c.survey.indicators)
         )
-    db.session.add_all(rows)
+    try:
+        db.session.flush()  # the result set first: its rows refer to it
+        if rows:  # inserted without ORM objects: hundreds per school, none read back
+            db.session.execute(insert(SurveyResult.__table__), rows)
+    except IntegrityError:
+        db.session.rollback()  # another request froze the wave first: theirs stands
+        return
     _commit_once()
 
 
@@ -389,25 +426,25 @@ def _row(
     indicator: Indicator,
     unit: Unit,
     view: disclosure.View,
-) -> SurveyResult:
+) -> dict[str, Any]:
     x, n = unit.counts[indicator.code]
-    return SurveyResult(
-        wave_id=wave_id,
-        level=level,
-        unit_id=unit_id,
-        parent_id=parent_id,
-        unit_name=name[:255],
-        age_group=age_group,
-        survey_id=survey_id,
-        position=position,
-        indicator=indicator.code,
-        reported_as=indicator.reported_as.value,
-        label=dict(indicator.label),
-        respondents=unit.respondents,
-        numerator=x,
-        denominator=n,
-        status=view.cells[(unit.key, indicator.code)].status.value,
-    )
+    return {
+        "wave_id": wave_id,
+        "level": level,
+        "unit_id": unit_id,
+        "parent_id": parent_id,
+        "unit_name": name[:255],
+        "age_group": age_group,
+        "survey_id": survey_id,
+        "position": position,
+        "indicator": indicator.code,
+        "reported_as": indicator.reported_as.value,
+        "label": dict(indicator.label),
+        "respondents": unit.respondents,
+        "numerator": x,
+        "denominator": n,
+        "status": view.cells[(unit.key, indicator.code)].status.value,
+    }
 
 
 def _commit_once() -> None:

@@ -34,7 +34,7 @@ from ..models.survey import (
     SurveyWindow,
     random_id,
 )
-from . import survey_results
+from . import area_results, report_packages, survey_results
 
 BATCH = 5
 ANSWERED, DECLINED = "answered", "declined"
@@ -128,9 +128,13 @@ def wave_of_school(wave_id: int, school_id: int | None) -> SurveyWave | None:
     return wave if wave is not None and wave.school_id == school_id else None
 
 
-def close_wave(wave: SurveyWave, today: date, catalog: Catalog | None = None) -> None:
+def close_wave(
+    wave: SurveyWave, today: date, catalog: Catalog | None = None, *, deliver: bool = False
+) -> None:
     """Close the wave and every window of it; held responses all reach the responses table.
-    With ``catalog``, the wave's results are computed and frozen right away."""
+    With ``catalog``, the wave's results are computed and frozen right away, and so are the
+    area figures of every period that is final by now (``area_results``; their packages are
+    queued for delivery when ``deliver``)."""
     for window in db.session.scalars(
         select(SurveyWindow).where(SurveyWindow.wave_id == wave.id, SurveyWindow.status == OPEN)
     ):
@@ -143,6 +147,10 @@ def close_wave(wave: SurveyWave, today: date, catalog: Catalog | None = None) ->
             survey_results.freeze(wave.id, catalog)
         except survey_results.ResultsProblem:
             db.session.rollback()  # the first read tries again and says why
+        try:
+            area_results.aggregate_due(catalog, today=today, deliver=deliver)
+        except (area_results.AreaProblem, report_packages.PackageError):
+            db.session.rollback()  # the wave is closed; the period is tried again later
 
 
 def is_live(wave: SurveyWave, today: date) -> bool:
@@ -157,9 +165,15 @@ def age_groups_for(school_class: SchoolClass) -> tuple[AgeGroup, ...]:
 
 
 def open_window(
-    wave: SurveyWave, school_class: SchoolClass, age_group: str, catalog: Catalog, today: date
+    wave: SurveyWave,
+    school_class: SchoolClass,
+    age_group: str,
+    catalog: Catalog,
+    today: date,
+    roster_size: int | None = None,
 ) -> SurveyWindow:
-    """Start the wave's survey in a class (the class teacher does, in class)."""
+    """Start the wave's survey in a class (the class teacher does, in class); ``roster_size``:
+    how many students Moodle's roster lists now, when it shares one."""
     if not is_live(wave, today):
         raise SurveyProblem("wave-not-open")
     if school_class.school_id != wave.school_id:
@@ -177,6 +191,7 @@ def open_window(
         survey_version=survey.version,
         status=OPEN,
         opened_on=today,
+        roster_size=roster_size,
     )
     db.session.add(window)
     try:
@@ -187,12 +202,16 @@ def open_window(
     return window
 
 
-def close_window(window: SurveyWindow, today: date) -> None:
-    """Close a class window: every held response moves now, whatever the batch size."""
+def close_window(window: SurveyWindow, today: date, roster_size: int | None = None) -> None:
+    """Close a class window: every held response moves now, whatever the batch size.
+    ``roster_size`` (the roster's count now, when known) replaces the one from the start."""
+    changes: dict[str, Any] = {"status": CLOSED, "closed_on": today}
+    if roster_size is not None:
+        changes["roster_size"] = roster_size
     db.session.execute(
         update(SurveyWindow)
         .where(SurveyWindow.id == window.id, SurveyWindow.status == OPEN)
-        .values(status=CLOSED, closed_on=today)
+        .values(**changes)
     )
     db.session.commit()
     move_held(window.id, closing=True)

@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from ..auth import require_role
 from ..problems import PlainProblem
-from ..services import area_map, areas
+from ..services import area_map, area_results, areas
 from ..services.actors import ActorRole
 
 bp = Blueprint("areas", __name__, url_prefix="/coordinator/area")
@@ -63,23 +63,50 @@ def _map_region() -> str | None:
 @bp.get("/map")
 @require_role(ActorRole.COORDINATOR)
 def map_page() -> ResponseReturnValue:
-    """Schools mapped per region, or per district of one region, as a map and a table."""
+    """A choropleth of a chosen indicator and period (or, before any period is final, of the
+    schools mapped) per region, or per district of one region, with the table beside it."""
     actor = g.actor
     if actor.coordinator_area is None and not actor.site_wide:
         raise _not_for_you()
     region = _map_region()
     level = areas.DISTRICT if region else areas.REGION
-    within = actor.coordinator_area
-    platform_id = None if within else actor.platform_id
-    counts = areas.schools_mapped(level, platform_id=platform_id, within=within)
+    periods = area_results.published_periods()
+    if not periods:
+        return _schools_map(region, level)
+    return _figures_map(region, level, periods)
+
+
+def _scope(level: str, region: str | None) -> tuple[dict[str, area_map.Shape], set[str] | None]:
     shapes = area_map.district_shapes(region) if region else area_map.region_shapes()
-    scope = areas.scope_codes(level, within, region)
+    return shapes, areas.scope_codes(level, g.actor.coordinator_area, region)
+
+
+def _linkable(shapes: dict[str, area_map.Shape], region: str | None) -> set[str]:
+    """The regions whose districts the person may open from the table."""
+    within = g.actor.coordinator_area
+    if region:
+        return set()
+    return set(shapes) if within is None else {areas.region_of(within) or ""}
+
+
+def _hidden_words() -> dict[str, str]:
+    return {
+        area_map.SUPPRESSED: _("hidden (too few to show)"),
+        area_map.BELOW_GATE: _("hidden (too few answers or schools)"),
+        area_map.NO_DATA: _("not in your area"),
+    }
+
+
+def _schools_map(region: str | None, level: str) -> ResponseReturnValue:
+    within = g.actor.coordinator_area
+    platform_id = None if within else g.actor.platform_id
+    counts = areas.schools_mapped(level, platform_id=platform_id, within=within)
+    shapes, scope = _scope(level, region)
     values = {
         code: area_map.AreaValue.of(area_map.OK, counts.get(code, 0))
         for code in shapes
         if scope is None or code in scope
     }
-    names = areas.names(level, _lang())
     region_name = names_of_region(region)
     title = (
         _("Schools mapped in Qadam, by district of %(region)s", region=region_name)
@@ -89,7 +116,7 @@ def map_page() -> ResponseReturnValue:
     rendered = area_map.render_map(
         shapes,
         values,
-        names,
+        areas.names(level, _lang()),
         area_map.MapLabels(
             title=title,
             description=_(
@@ -98,19 +125,8 @@ def map_page() -> ResponseReturnValue:
             ),
             hidden=_("Hidden: too few answers or schools to show without risking anonymity"),
             no_data=_("Not in your area"),
-            status_text={
-                area_map.SUPPRESSED: _("hidden (too few to show)"),
-                area_map.BELOW_GATE: _("hidden (too few answers or schools)"),
-                area_map.NO_DATA: _("not in your area"),
-            },
+            status_text=_hidden_words(),
         ),
-    )
-    linkable = (
-        set(shapes)
-        if not region and within is None
-        else {areas.region_of(within)}
-        if not region and within
-        else set()
     )
     return render_template(
         "areas/map.html",
@@ -118,7 +134,96 @@ def map_page() -> ResponseReturnValue:
         rows=rendered.rows,
         title=title,
         region=region,
-        linkable=linkable,
+        linkable=_linkable(shapes, region),
+        figures=None,
+    )
+
+
+def indicator_name(indicator: area_results.Indicator) -> str:
+    """An indicator's name in the page's language."""
+    extra = {
+        area_results.PARTICIPATION: _("Participation: students who answered the survey"),
+        area_results.QUIZ_COMPLETION: _(
+            "Quiz completion: students who finished the quizzes of the lessons given"
+        ),
+    }
+    if indicator.code in extra:
+        return extra[indicator.code]
+    label = indicator.label
+    return str(label.get(_lang()) or label.get("en") or indicator.code)
+
+
+def _chosen(periods: list[str]) -> tuple[str, list[area_results.Indicator], str]:
+    """The period and indicator asked for (the newest period and its first indicator when
+    none, or an unknown one, is asked for)."""
+    period = request.args.get("period", "")
+    if period not in periods:
+        period = periods[0]
+    indicators = area_results.period_indicators(period)
+    codes = [i.code for i in indicators]
+    indicator = request.args.get("indicator", "")
+    return period, indicators, indicator if indicator in codes else codes[0]
+
+
+def _figures_map(region: str | None, level: str, periods: list[str]) -> ResponseReturnValue:
+    period, indicators, code = _chosen(periods)
+    try:
+        figures = area_results.map_figures(period, code, level, region)
+    except area_results.NotPublishable:
+        raise PlainProblem(
+            409, _("These figures cannot be shown: a hidden number could be worked out.")
+        ) from None
+    shapes, scope = _scope(level, region)
+    unavailable = area_map.AreaValue.of(area_map.UNAVAILABLE)
+    values = {
+        c: area_map.AreaValue.of(figures[c].status, figures[c].percent)
+        if c in figures
+        else unavailable
+        for c in shapes
+        if scope is None or c in scope
+    }
+    chosen = next(i for i in indicators if i.code == code)
+    name = indicator_name(chosen)
+    title = (
+        _(
+            "%(indicator)s, %(period)s, by district of %(region)s",
+            indicator=name,
+            period=period,
+            region=names_of_region(region),
+        )
+        if region
+        else _("%(indicator)s, %(period)s, by region", indicator=name, period=period)
+    )
+    rendered = area_map.render_map(
+        shapes,
+        values,
+        areas.names(level, _lang()),
+        area_map.MapLabels(
+            title=title,
+            description=_(
+                "A map where darker areas have a higher percentage. Hatched areas show no "
+                "number, to protect anonymity. The same figures are in the table beside the map."
+            ),
+            hidden=_("Hidden: too few answers or schools to show without risking anonymity"),
+            no_data=_("Not in your area"),
+            unavailable=_("No figures for this area and period"),
+            status_text={**_hidden_words(), area_map.UNAVAILABLE: _("no figures")},
+        ),
+        fmt=lambda value: f"{value:.0f}%",
+    )
+    return render_template(
+        "areas/map.html",
+        svg=Markup(rendered.svg),  # noqa: S704 (area_map escapes every text it writes)
+        rows=rendered.rows,
+        title=title,
+        region=region,
+        linkable=_linkable(shapes, region),
+        figures=figures,
+        periods=periods,
+        period=period,
+        indicators=[(i.code, indicator_name(i)) for i in indicators],
+        indicator=code,
+        gate=area_results.AREA_RULES,
     )
 
 

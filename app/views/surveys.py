@@ -31,6 +31,7 @@ from ..result_labels import (
 from ..services import (
     actors,
     class_overview,
+    delivery,
     result_charts,
     roster,
     schools,
@@ -230,7 +231,9 @@ def start_window(wave_id: int) -> ResponseReturnValue:
     groups = surveys.age_groups_for(school_class)
     age_group = request.form.get("age_group") or (groups[0].value if len(groups) == 1 else "")
     try:
-        surveys.open_window(wave, school_class, age_group, catalog(), utc_today())
+        surveys.open_window(
+            wave, school_class, age_group, catalog(), utc_today(), class_size(school_class.id)
+        )
     except surveys.SurveyProblem as problem:
         raise PlainProblem(409, problem_message(problem.reason)) from problem
     return redirect(url_for("surveys.class_page"), code=303)
@@ -242,7 +245,7 @@ def close_window(window_id: int) -> ResponseReturnValue:
     window = _my_window(window_id)
     if not SurveyActionForm().validate_on_submit():
         abort(400)
-    surveys.close_window(window, utc_today())
+    surveys.close_window(window, utc_today(), class_size(window.school_class_id))
     return redirect(url_for("surveys.class_page"), code=303)
 
 
@@ -306,7 +309,8 @@ def close_wave(wave_id: int) -> ResponseReturnValue:
         abort(404)
     if not SurveyActionForm().validate_on_submit():
         abort(400)
-    surveys.close_wave(wave, utc_today(), catalog())
+    reporting = delivery.reporting_endpoint(current_app.config)
+    surveys.close_wave(wave, utc_today(), catalog(), deliver=reporting is not None)
     return redirect(url_for("surveys.waves"), code=303)
 
 

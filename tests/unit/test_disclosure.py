@@ -162,6 +162,107 @@ def test_a_parent_that_is_not_its_childrens_sum_is_refused() -> None:
         protect([*units[:1], Unit("s", None, "school", 20, {CODE: (6, 20)})])
 
 
+# -- cells published before, and readers of part of the tree ---------------------------------
+
+
+def district(schools: list[tuple[int, int]]) -> list[Unit]:
+    """A district ``d`` over schools ``s0, s1, …`` given as ``(numerator, denominator)``."""
+    units = [Unit(f"s{i}", "d", "school", n, {CODE: (x, n)}) for i, (x, n) in enumerate(schools)]
+    total = (sum(x for x, _ in schools), sum(n for _, n in schools))
+    units.append(Unit("d", None, "district", total[1], {CODE: total}, contributors=len(schools)))
+    return units
+
+
+AREA = {"school": Rules(), "district": Rules(gate=50, min_contributors=3)}
+
+
+def test_fixed_cells_keep_their_status_and_the_area_above_is_hidden_instead() -> None:
+    units = district([(3, 40), (20, 60), (15, 50)])
+    fixed = {
+        ("s0", CODE): Status.SUPPRESSED_PRIMARY,
+        ("s1", CODE): Status.OK,
+        ("s2", CODE): Status.OK,
+    }
+    view = protect(units, AREA, fixed=fixed)
+    assert statuses(view) == {
+        "s0": Status.SUPPRESSED_PRIMARY,
+        "s1": Status.OK,
+        "s2": Status.OK,
+        "d": Status.SUPPRESSED_SECONDARY,  # not a school: their statuses were published
+    }
+    # Without the fixed statuses the smallest shown school would have been hidden.
+    assert statuses(protect(units, AREA))["d"] is Status.OK
+
+
+def test_an_area_below_its_gate_over_shown_schools_is_their_sum() -> None:
+    units = district([(10, 40), (12, 40)])  # two schools: below the area gate
+    view = protect(units, AREA, fixed={("s0", CODE): Status.OK, ("s1", CODE): Status.OK})
+    assert statuses(view)["d"] is Status.BELOW_GATE
+    assert not [d for d in find_derivations(view, AREA) if d.blocking], (
+        "whoever reads both schools can add them up: no secret, nothing to report"
+    )
+    # The risk layer sees the district but no school: for it, a lone hidden district over
+    # shown siblings is worked out by subtraction from the region.
+    region = [
+        Unit("r", None, "district", 140, {CODE: (42, 140)}, contributors=5),
+        Unit("d", "r", "district", 80, {CODE: (22, 80)}, contributors=2),
+        Unit("e", "r", "district", 60, {CODE: (20, 60)}, contributors=3),
+        Unit("s0", "d", "school", 40, {CODE: (10, 40)}),
+        Unit("s1", "d", "school", 40, {CODE: (12, 40)}),
+    ]
+    crafted_view = View(
+        {u.key: u.parent for u in region},
+        {u.key: u.level for u in region},
+        {u.key: u.respondents for u in region},
+        {
+            (u.key, CODE): Cell(u.key, CODE, Status.OK, *u.counts[CODE])
+            if u.key != "d"
+            else Cell("d", CODE, Status.BELOW_GATE, None, None)
+            for u in region
+        },
+    )
+    assert not [d for d in find_derivations(crafted_view, AREA) if d.blocking]
+    found = find_derivations(crafted_view, AREA, readers=[{"r", "d", "e"}])
+    assert ("d", "numerator", 22) in [(d.unit, d.quantity, d.value) for d in found]
+    protected = protect(
+        region,
+        AREA,
+        fixed={("s0", CODE): Status.OK, ("s1", CODE): Status.OK},
+        readers=[{"r", "d", "e"}],
+    )
+    hidden = {k for k, s in statuses(protected).items() if s.hidden}
+    assert "d" in hidden
+    assert hidden & {"r", "e"}, "a second area cell hides it"
+
+
+def test_a_complement_is_one_that_protects_not_the_sum_of_shown_schools() -> None:
+    # District d shows 3 schools and hides one (s1): d must be hidden. Districts e and f
+    # show all their schools, so hiding either protects nothing from whoever reads those
+    # schools (d = r - e - f): the region is hidden instead, and e and f stay shown.
+    rules = {**AREA, "region": Rules(gate=50, min_contributors=3)}
+    units = [
+        Unit("r", None, "region", 400, {CODE: (100, 400)}, contributors=10),
+        Unit("d", "r", "district", 140, {CODE: (33, 140)}, contributors=4),
+        Unit("e", "r", "district", 120, {CODE: (30, 120)}, contributors=3),
+        Unit("f", "r", "district", 140, {CODE: (37, 140)}, contributors=3),
+        Unit("shown:d", "d", "school", 100, {CODE: (30, 100)}),
+        Unit("s1", "d", "school", 40, {CODE: (3, 40)}),
+        Unit("shown:e", "e", "school", 120, {CODE: (30, 120)}),
+        Unit("shown:f", "f", "school", 140, {CODE: (37, 140)}),
+    ]
+    fixed = {
+        ("shown:d", CODE): Status.OK,
+        ("s1", CODE): Status.SUPPRESSED_PRIMARY,
+        ("shown:e", CODE): Status.OK,
+        ("shown:f", CODE): Status.OK,
+    }
+    view = protect(units, rules, fixed=fixed, readers=[{"r", "d", "e", "f"}])
+    found = statuses(view)
+    assert (found["d"], found["r"]) == (Status.SUPPRESSED_SECONDARY,) * 2
+    assert (found["e"], found["f"]) == (Status.OK, Status.OK)
+    assert not [d for d in find_derivations(view, rules) if d.blocking]
+
+
 # -- the recoverability check ---------------------------------------------------------------
 
 

@@ -50,6 +50,7 @@ def test_frictionless_validates_every_package(level: str, rows: object, tmp_path
         "suppressed_primary",
         "suppressed_secondary",
         "below_gate",
+        "unavailable",  # a participation rate where no roster size is known
     ]
     assert by_name["conf"]["constraints"]["enum"] == ["A", "D", "F"]
     assert set(by_name["area_level"]["constraints"]["enum"]) == set(rp.PACKAGE_LEVELS[level])
