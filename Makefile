@@ -23,6 +23,7 @@ test: install translations system-packages lint
 	$(BIN)/python -m tests.bench.launch_throughput --quick
 	$(BIN)/python -m tests.bench.quiz_throughput --quick
 	$(BIN)/python -m tests.bench.survey_throughput --quick
+	$(BIN)/python -m tests.bench.results_throughput --quick
 	$(BIN)/python -m tests.bench.national_aggregation --quick
 	$(BIN)/pytest -p no:cacheprovider
 	$(BIN)/pytest -p no:cacheprovider --db=postgresql -m "not browser"
@@ -59,11 +60,12 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-## make bench: the launch, quiz and survey benchmarks, full length
+## make bench: the launch, quiz, survey and results benchmarks, full length
 bench: install translations
 	$(BIN)/python -m tests.bench.launch_throughput
 	$(BIN)/python -m tests.bench.quiz_throughput
 	$(BIN)/python -m tests.bench.survey_throughput
+	$(BIN)/python -m tests.bench.results_throughput
 
 ## make bench-national: the area aggregation of 3.5 million responses (7,000 schools, 140,000
 ## classes) on a PostgreSQL server it starts, next to a plain GROUP BY count; about 15 minutes

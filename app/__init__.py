@@ -59,9 +59,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         lessons,
         lti_views,
         quizzes,
+        school_classes,
         survey_exports,
         surveys,
         talk,
+        year_plan,
     )
 
     babel.init_app(app, locale_selector=i18n.select_locale)
@@ -87,8 +89,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(coordinator.bp)
     app.register_blueprint(surveys.bp)
     app.register_blueprint(survey_exports.bp)
+    app.register_blueprint(school_classes.bp)
     app.register_blueprint(talk.bp)
     app.register_blueprint(areas.bp)
+    app.register_blueprint(year_plan.bp)
     init_outbox_worker(app)
     register_cli(app)
 

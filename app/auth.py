@@ -60,6 +60,8 @@ def remember_actor(actor: Actor, launch_locale: str) -> str:
         "t": now,
         "lc": launch_locale,
     }
+    if actor.band:
+        kept[key]["b"] = actor.band
     csrf_token = session.get("csrf_token") if kept else None
     session.clear()  # the language chosen earlier gives way to the launch's
     if csrf_token:
@@ -90,6 +92,7 @@ def _actor(entry: dict[str, Any]) -> Actor:
         coordinator_area=entry.get("ca"),
         safeguarding=bool(entry.get("sg")),
         site_wide=bool(entry.get("sw")),
+        band=entry.get("b"),
     )
 
 

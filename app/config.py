@@ -52,8 +52,8 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         # value, on every server, and keep it: a new one lets a person take part again.
         "QADAM_SURVEY_SECRET": get("SURVEY_SECRET") or _secret_key(instance_path, "survey_key"),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        # A server database may drop idle connections; a SQLite file never does.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
+        # A server database's idle connections are pinged before use (app/database.py).
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "QADAM_BASE_URL": base_url,
         "QADAM_DEMO": _flag(get("DEMO")),
         "QADAM_LTI_LEEWAY": int(get("LTI_LEEWAY", "15")),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, StringField
-from wtforms.validators import AnyOf, DataRequired, Length, Regexp
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, StringField
+from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional, Regexp
 
 from .i18n import LANGUAGE_NAMES
 
@@ -21,14 +21,37 @@ class LanguageForm(FlaskForm):
 
 
 class MarkGivenForm(FlaskForm):
-    """Only the CSRF token: the lesson is in the URL."""
+    """The session given (1 when absent); the lesson is in the URL."""
+
+    session = IntegerField(validators=[Optional(), NumberRange(min=1, max=6)])
+
+
+BANDS = "preschool|primary|basic|upper|tvet"
 
 
 class ClassBandForm(FlaskForm):
     band = StringField(
         _l("Age group of this class"),
-        validators=[AnyOf(["preschool", "primary", "basic", "upper", "tvet"])],
+        validators=[AnyOf(BANDS.split("|"))],
     )
+    # "<band>-<grade>" (basic-7, preschool-4): the band it is a grade of, checked against
+    # ``band``, and the grade; empty means not set.
+    grade = StringField(
+        _l("Grade"), validators=[Optional(), Regexp(r"^(?:" + BANDS + r")-(?:[1-9]|1[01])$")]
+    )
+
+
+class PlanMoveForm(FlaskForm):
+    """Move one place of the year plan: earlier, later, or to the week given."""
+
+    lesson = HiddenField(validators=[DataRequired(), Length(max=100)])
+    round = HiddenField(validators=[AnyOf(["1", "2", "3"])])
+    move = StringField(validators=[AnyOf(["earlier", "later", "week"])])
+    week = IntegerField(_l("Week"), validators=[Optional(), NumberRange(min=1, max=60)])
+
+
+class PlanResetForm(FlaskForm):
+    """Only the CSRF token: the class is in the URL."""
 
 
 class AddToCourseForm(FlaskForm):

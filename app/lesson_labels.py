@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 BAND_NAMES = {
@@ -48,4 +49,29 @@ TOPIC_NAMES = {
     "hazing": _l("Hazing"),
     "gambling-and-drugs": _l("Gambling and drugs online"),
     "class-agreement": _l("Class agreement"),
+    "road-safety": _l("On the road"),
+    "fire-safety": _l("Fire safety"),
+    "electricity-and-gas": _l("Electricity and gas"),
+    "medicines-and-chemicals": _l("Medicines and household chemicals"),
+    "personal-details": _l("My name, my address, calling for help"),
+    "substances": _l("Vapes, alcohol and drugs"),
+    "extremism": _l("Recruitment and extremism"),
+    "suicide-prevention": _l("When life feels too heavy"),
+    "first-aid": _l("First aid"),
+    "trafficking": _l("Job offers and trafficking"),
+    "disasters": _l("Earthquakes and floods"),
 }
+HOLIDAY_NAMES = {
+    "autumn": _l("Autumn holidays"),
+    "winter": _l("Winter holidays"),
+    "spring": _l("Spring holidays"),
+}
+
+
+def grade_name(band: str, grade: int) -> str:
+    """A grade as teachers say it: a preschool group by its ages, a college year, a grade."""
+    if band == "preschool":
+        return _("Group of ages %(low)d–%(high)d", low=grade, high=grade + 1)
+    if band == "tvet":
+        return _("Year %(num)d of college", num=grade)
+    return _("Grade %(num)d", num=grade)

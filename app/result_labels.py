@@ -8,7 +8,8 @@ from flask_babel import lazy_gettext as _l
 
 from .help_contacts import help_values
 from .services.disclosure import GATE, K
-from .services.result_exports import Words
+from .services.result_charts import ChartWords
+from .services.result_exports import TrendWords, Words
 
 TOO_FEW = _l("Not shown: too few answers to protect anonymity")
 STATUS_MESSAGES = {
@@ -99,3 +100,84 @@ def method_lines() -> list[str]:
             "rounded to a whole number."
         ),
     ]
+
+
+def chart_words(name: str) -> ChartWords:
+    """The words of a unit's bar chart, in the current language."""
+    return ChartWords(
+        name=_(
+            "Bar chart of the results of %(name)s: the share for each indicator. "
+            "The numbers are in the table below.",
+            name=name,
+        ),
+        percent=_("%(percent)s%%"),
+        statuses={code: str(word) for code, word in STATUS_MESSAGES.items()},
+    )
+
+
+def trend_chart_words(name: str) -> ChartWords:
+    """The words of a unit's autumn-to-spring chart, in the current language."""
+    return ChartWords(
+        name=_(
+            "Bar chart of %(name)s in autumn and in spring: the share for each indicator. "
+            "The numbers are in the table below.",
+            name=name,
+        ),
+        percent=_("%(percent)s%%"),
+        statuses={code: str(word) for code, word in STATUS_MESSAGES.items()},
+        series=(_("Autumn"), _("Spring")),
+    )
+
+
+NOT_COMPARED = _l("Not compared: a value of one of the waves is not shown")
+
+
+def change_text(change: int | None) -> str:
+    """A change in percentage points in words, or why there is none."""
+    if change is None:
+        return str(NOT_COMPARED)
+    if change == 0:
+        return _("no change")
+    sign = "+" if change > 0 else "−"
+    return _("%(sign)s%(points)s points", sign=sign, points=abs(change))
+
+
+def trend_words(autumn_code: str, spring_code: str) -> TrendWords:
+    """What the trend files say, in the current language."""
+    return TrendWords(
+        headers=[
+            _("Level"),
+            _("Class or school"),
+            _("Indicator code"),
+            _("Indicator"),
+            _("Kind"),
+            _("Respondents in autumn"),
+            _("Numerator in autumn"),
+            _("Denominator in autumn"),
+            _("Percent in autumn"),
+            _("Status in autumn"),
+            _("Respondents in spring"),
+            _("Numerator in spring"),
+            _("Denominator in spring"),
+            _("Percent in spring"),
+            _("Status in spring"),
+            _("Change in percentage points"),
+            _("Why not shown"),
+        ],
+        title=_("From autumn to spring"),
+        waves=_("Autumn: %(autumn)s. Spring: %(spring)s.", autumn=autumn_code, spring=spring_code),
+        answered=_("Autumn: %(autumn)s answered. Spring: %(spring)s answered."),
+        table_headers=[_("Indicator"), _("Autumn"), _("Spring"), _("Change")],
+        not_compared=str(NOT_COMPARED),
+        series=(_("Autumn"), _("Spring")),
+        change=_("%(sign)s%(points)s points"),
+        no_change=_("no change"),
+        method_lines=[
+            _(
+                "A change is shown only where the value is shown in both waves; a class or "
+                "school with fewer than %(gate)s respondents in either wave is not compared.",
+                gate=GATE,
+            ),
+            _("The change is the spring percentage minus the autumn percentage, in points."),
+        ],
+    )

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import AnyOf, Length
 
+from .i18n import lazy_you
 from .services import talk
 
 WHOM_LABELS = {
@@ -34,13 +35,15 @@ STATUS_LABELS = {
 
 class TalkRequestForm(FlaskForm):
     # Radio buttons rendered from the label maps above; only their codes are accepted.
-    whom = StringField(_l("Who do you want to talk to?"), validators=[AnyOf(talk.WHOM)])
+    whom = StringField(lazy_you("Who do you want to talk to?"), validators=[AnyOf(talk.WHOM)])
     category = StringField(
         _l("What is it about?"), default="unsaid", validators=[AnyOf(talk.CATEGORIES)]
     )
     urgency = StringField(_l("When?"), default="soon", validators=[AnyOf(talk.URGENCIES)])
     # Only when Moodle does not share names with Qadam.
-    name = StringField(_l("Your first and last name"), validators=[Length(max=talk.TYPED_NAME_MAX)])
+    name = StringField(
+        lazy_you("Your first and last name"), validators=[Length(max=talk.TYPED_NAME_MAX)]
+    )
 
 
 class TalkUpdateForm(FlaskForm):

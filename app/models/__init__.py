@@ -2,6 +2,7 @@
 
 from .area import Area
 from .area_result import AreaResult, AreaResultSet
+from .class_plan import ClassPlanEntry
 from .coordinator import CoordinatorGrant
 from .lesson_delivery import LessonDelivery
 from .lti_store import LtiStoreEntry
@@ -25,6 +26,7 @@ __all__ = [
     "Area",
     "AreaResult",
     "AreaResultSet",
+    "ClassPlanEntry",
     "CoordinatorGrant",
     "Deployment",
     "LessonDelivery",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String
+from sqlalchemy import Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -20,5 +20,7 @@ class LessonDelivery(db.Model):  # type: ignore[name-defined]
     )
     lesson_id: Mapped[str] = mapped_column(String(100))
     given_on: Mapped[date] = mapped_column(Date)
+    # Which session of the lesson was given: 1 is its main sections, 2 to 6 its later rounds.
+    session: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     given_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

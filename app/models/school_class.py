@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -30,6 +30,9 @@ class SchoolClass(db.Model):  # type: ignore[name-defined]
     label: Mapped[str] = mapped_column(String(100), default="")
     # The age band the teacher chose for the class (preschool, primary, basic, upper, tvet).
     band: Mapped[str | None] = mapped_column(String(20))
+    # The grade in the band (preschool: the age the group starts at; colleges: year of study),
+    # set by the teacher; it places the class in the band's two-year rotation of rounds.
+    grade: Mapped[int | None] = mapped_column(Integer)
     # The platform's roster service (NRPS) for this class, when its launches offer one.
     roster_url: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
@@ -97,6 +97,9 @@ class Actor:
     coordinator_area: str | None = None
     safeguarding: bool = False  # designated safeguarding staff (from the grant)
     site_wide: bool = False  # a site administrator: a coordinator of every school of the site
+    # The age band of the class launched from, as it was at the launch (None until the teacher
+    # sets it): it decides how the pages address a student (see :mod:`app.i18n`).
+    band: str | None = None
 
 
 class UnknownRegistration(LookupError):
@@ -128,6 +131,7 @@ _CLASS = (
         SchoolClass.school_id,
         SchoolClass.title,
         SchoolClass.label,
+        SchoolClass.band,
         SchoolClass.last_launch_at,
         SchoolClass.roster_url,
         Membership.id.label("membership_id"),
@@ -211,22 +215,22 @@ def record_launch(
     grant = person if role is ActorRole.TEACHER and person.grant_id is not None else None
     if grant is not None:
         role = ActorRole.COORDINATOR
-    school_id = None
-    school_class_id = None
+    launched = None
     resource_link_pk = None
     if launch.context is not None:
-        school_class_id, roster_url, school_id = _record_class(
+        launched = _record_class(
             platform_id, deployment_pk, person_id, role, launch.context, now, school_param
         )
         resource_link_pk = resource_links.record_link(
-            school_class_id, roster_url, launch, lesson_id
+            launched.id, launched.roster_url, launch, lesson_id
         )
+    school_id = launched.school_id if launched else None
     db.session.commit()
     return Actor(
         person_id=person_id,
         platform_id=platform_id,
         role=role,
-        school_class_id=school_class_id,
+        school_class_id=launched.id if launched else None,
         launch_id=launch.launch_id,
         resource_link_pk=resource_link_pk,
         school_id=school_id,
@@ -234,7 +238,15 @@ def record_launch(
         coordinator_area=grant.grant_area_code if grant is not None else None,
         safeguarding=bool(grant.grant_safeguarding) if grant is not None else False,
         site_wide=role is ActorRole.COORDINATOR and grant is None,
+        band=launched.band if launched else None,
     )
+
+
+class _LaunchedClass(NamedTuple):
+    id: int
+    roster_url: str | None
+    school_id: int | None
+    band: str | None
 
 
 def _record_class(
@@ -245,10 +257,11 @@ def _record_class(
     context: Any,
     now: Any,
     school_param: str | None,
-) -> tuple[int, str | None, int | None]:
+) -> _LaunchedClass:
     """Find or add the launch's class and the person's membership; return the class's id,
-    roster URL and school. Writes only what changed (and the last launch every TOUCH_INTERVAL);
-    looks for a school only for a new class or one from before schools existed."""
+    roster URL, school and band. Writes only what changed (and the last launch every
+    TOUCH_INTERVAL); looks for a school only for a new class or one from before schools
+    existed."""
     title, label = context.title[:255], context.label[:100]
     lookup = {"platform_id": platform_id, "context_id": context.id}
     params = {"person_id": person_id}
@@ -302,7 +315,7 @@ def _record_class(
             .where(Membership.id == membership_id)
             .values(role=role.value, last_launch_at=now)
         )
-    return school_class_id, found.roster_url, school_id
+    return _LaunchedClass(school_class_id, found.roster_url, school_id, found.band)
 
 
 def _granted_school(grant: Any, launch_school_id: int | None) -> int | None:

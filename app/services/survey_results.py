@@ -25,6 +25,12 @@ Reading (the API for pages and exports; every function takes the scope it is all
     spring_wave_id, school_id=…, catalog=…)``
         autumn → spring for one class or the school: only when the unit passes the gate in
         both waves; the change only where both values are shown.
+    ``school_trends(autumn_wave_id, spring_wave_id, school_id=…, catalog=…) -> WaveTrends``
+    and ``class_trend(…, class_id=…)``
+        the coordinator's and the teacher's trend views: both waves are read (and checked)
+        as their own pages are. A pair is two closed waves of one school in the same school
+        year (September to May), the autumn one opening from August to December and the
+        spring one from January to July (``school_trend_pairs``, ``class_trend_pairs``).
     A ``UnitResults`` has ``level`` (class | school), ``unit_id``, ``name``, ``age_group``,
     ``respondents``, ``status`` (ok | below_gate) and ``cells``; a ``ResultCell`` has ``code``,
     ``label`` ({kk, ru, en}), ``reported_as`` (prevalence | climate for grades 1–2, never a
@@ -76,6 +82,7 @@ CLASS, SCHOOL = "class", "school"
 CLOSED = "closed"
 RULES: Mapping[str, Rules] = {CLASS: Rules(), SCHOOL: Rules()}
 METHOD = Rules().method
+AUTUMN_FROM = 8  # August: a wave opening from then to December is a school year's autumn wave
 
 __all__ = [
     "NotPublishable",
@@ -85,9 +92,14 @@ __all__ = [
     "TrendRow",
     "UnitResults",
     "WaveResults",
+    "WaveTrends",
     "class_results",
+    "class_trend",
+    "class_trend_pairs",
     "class_waves",
     "freeze",
+    "school_trend_pairs",
+    "school_trends",
     "trend",
     "unit_trend",
     "wave_results",
@@ -173,6 +185,28 @@ class Trend:
     unit_id: int
     status: str  # ok | below_gate (the unit is below the gate in either wave)
     rows: tuple[TrendRow, ...]
+    name: str = ""
+    respondents: tuple[int, int] = (0, 0)  # autumn, spring
+    unit_status: tuple[str, str] = ("ok", "ok")  # the unit's status in autumn and in spring
+
+
+@dataclass(frozen=True)
+class WaveTrends:
+    """Autumn → spring of a school: the school and every class that took part in both."""
+
+    autumn: WaveResults
+    spring: WaveResults
+    school: Trend
+    classes: tuple[Trend, ...]
+
+    @property
+    def school_id(self) -> int:
+        return self.spring.school_id
+
+    @property
+    def computed_on(self) -> date:
+        """The later freezing of the two waves: the one date the trend's files carry."""
+        return max(self.autumn.computed_on, self.spring.computed_on)
 
 
 def _half_up(value: Fraction) -> int:
@@ -588,10 +622,17 @@ def class_waves(class_id: int) -> list[SurveyWave]:
 
 
 def trend(autumn: UnitResults, spring: UnitResults) -> Trend:
-    """The change of each indicator both waves have, for one unit; nothing below the gate."""
+    """The change of each indicator both waves have, for one unit; nothing below the gate.
+
+    A trend publishes nothing new: its cells are the two waves' own published cells, and the
+    change is worked out from two shown values only, so whatever a reader can derive from it
+    they can derive from the two waves, which the recoverability check has already cleared.
+    """
     below = Status.BELOW_GATE.value
-    if autumn.status == below or spring.status == below:
-        return Trend(spring.level, spring.unit_id, below, ())
+    respondents = (autumn.respondents, spring.respondents)
+    statuses = (autumn.status, spring.status)
+    if below in statuses:
+        return Trend(spring.level, spring.unit_id, below, (), spring.name, respondents, statuses)
     rows = []
     for later in spring.cells:
         earlier = autumn.cell(later.code)
@@ -601,7 +642,85 @@ def trend(autumn: UnitResults, spring: UnitResults) -> Trend:
         if earlier.fraction is not None and later.fraction is not None:
             change = _half_up(100 * (later.fraction - earlier.fraction))
         rows.append(TrendRow(later.code, later.label, later.reported_as, earlier, later, change))
-    return Trend(spring.level, spring.unit_id, Status.OK.value, tuple(rows))
+    return Trend(
+        spring.level, spring.unit_id, Status.OK.value, tuple(rows), spring.name, respondents
+    )
+
+
+def school_year(day: date) -> int:
+    """The calendar year a school year starts in (Kazakhstan's runs from September to May)."""
+    return day.year if day.month >= AUTUMN_FROM else day.year - 1
+
+
+def is_autumn(wave: SurveyWave) -> bool:
+    """A wave opening from August to December is a school year's autumn wave."""
+    return wave.opens_on.month >= AUTUMN_FROM
+
+
+def trend_pairs(waves: Sequence[SurveyWave]) -> list[tuple[SurveyWave, SurveyWave]]:
+    """Every (autumn, spring) pair of closed waves of one school in the same school year,
+    the latest spring first."""
+    closed = [w for w in waves if w.status == CLOSED]
+    pairs = [
+        (autumn, spring)
+        for spring in closed
+        for autumn in closed
+        if autumn.school_id == spring.school_id
+        and is_autumn(autumn)
+        and not is_autumn(spring)
+        and school_year(autumn.opens_on) == school_year(spring.opens_on)
+    ]
+    pairs.sort(key=lambda p: (p[1].opens_on, p[1].id, p[0].opens_on, p[0].id), reverse=True)
+    return pairs
+
+
+def school_trend_pairs(school_id: int) -> list[tuple[SurveyWave, SurveyWave]]:
+    return trend_pairs(waves_with_results(school_id))
+
+
+def class_trend_pairs(class_id: int) -> list[tuple[SurveyWave, SurveyWave]]:
+    return trend_pairs(class_waves(class_id))
+
+
+def _pair(autumn_wave_id: int, spring_wave_id: int, school_id: int) -> None:
+    """Refuse (``not-found``) anything but an autumn → spring pair of the school."""
+    waves = [db.session.get(SurveyWave, w) for w in (autumn_wave_id, spring_wave_id)]
+    if any(w is None or w.school_id != school_id for w in waves):
+        raise ResultsProblem("not-found")
+    pairs = trend_pairs([w for w in waves if w is not None])
+    if [(a.id, s.id) for a, s in pairs] != [(autumn_wave_id, spring_wave_id)]:
+        raise ResultsProblem("not-found")
+
+
+def school_trends(
+    autumn_wave_id: int, spring_wave_id: int, *, school_id: int, catalog: Catalog
+) -> WaveTrends:
+    """Autumn → spring for the school and each class in both waves (a school coordinator's);
+    both waves are read, and checked, as their own pages are."""
+    _pair(autumn_wave_id, spring_wave_id, school_id)
+    autumn = wave_results(autumn_wave_id, school_id=school_id, catalog=catalog)
+    spring = wave_results(spring_wave_id, school_id=school_id, catalog=catalog)
+    earlier = {unit.unit_id: unit for unit in autumn.classes}
+    classes = tuple(
+        trend(earlier[unit.unit_id], unit) for unit in spring.classes if unit.unit_id in earlier
+    )
+    return WaveTrends(autumn, spring, trend(autumn.school, spring.school), classes)
+
+
+def class_trend(
+    autumn_wave_id: int, spring_wave_id: int, *, class_id: int, catalog: Catalog
+) -> Trend:
+    """Autumn → spring for one class (its teacher's view); the checks still cover both waves."""
+    school_class = db.session.get(SchoolClass, class_id)
+    if school_class is None or school_class.school_id is None:
+        raise ResultsProblem("not-found")
+    found = school_trends(
+        autumn_wave_id, spring_wave_id, school_id=school_class.school_id, catalog=catalog
+    )
+    unit = next((t for t in found.classes if t.unit_id == class_id), None)
+    if unit is None:
+        raise ResultsProblem("not-found")
+    return unit
 
 
 def unit_trend(

@@ -382,9 +382,10 @@ _TARGET = (
 # The ledger row is written only while the window is open, read again under a share lock
 # held until the transaction ends: a closing waits for the submissions in flight, and one that
 # comes after it finds the window closed and writes nothing (the request's copy may be stale).
-_ADD_LEDGER = (
-    insert(_LEDGER)
-    .from_select(
+
+
+def _ledger_insert() -> Any:
+    return insert(_LEDGER).from_select(
         ["id", "window_id", "participant_key", "outcome"],
         select(
             bindparam("id", type_=_LEDGER.c.id.type),
@@ -395,8 +396,9 @@ _ADD_LEDGER = (
         .where(_WINDOW.c.id == bindparam("window_id"), _WINDOW.c.status == OPEN)
         .with_for_update(read=True),
     )
-    .returning(_LEDGER.c.id)
-)
+
+
+_ADD_LEDGER = _ledger_insert().returning(_LEDGER.c.id)
 _ADD_HELD = insert(_HELD).values(
     id=bindparam("id"),
     window_id=bindparam("window_id"),
@@ -404,6 +406,29 @@ _ADD_HELD = insert(_HELD).values(
 )
 _HELD_COUNT = (
     select(func.count()).select_from(_HELD).where(_HELD.c.window_id == bindparam("window_id"))
+)
+
+
+# PostgreSQL does the ledger row, the held response and the count of held ones in one round
+# trip (data-modifying CTEs); the held row is written only if the ledger row was. The count
+# sees the table as the statement began, so it leaves out the row just written.
+_LEDGER_ROW = _ledger_insert().returning(_LEDGER.c.window_id).cte("ledger")
+_HELD_ROW = (
+    insert(_HELD)
+    .from_select(
+        ["id", "window_id", "answers"],
+        select(
+            bindparam("held_id", type_=_HELD.c.id.type),
+            _LEDGER_ROW.c.window_id,
+            bindparam("answers", type_=_HELD.c.answers.type),
+        ),
+    )
+    .returning(_HELD.c.id)
+    .cte("held")
+)
+_ANSWER_IN_ONE = select(
+    select(func.count()).select_from(_HELD_ROW).scalar_subquery().label("written"),
+    _HELD_COUNT.scalar_subquery().label("waiting"),
 )
 
 
@@ -451,18 +476,45 @@ def submit(target: Target, survey: Survey, secret: bytes, raw: Mapping[str, str]
         raise SurveyProblem("window-closed")
     answers = clean_answers(survey, raw)
     window_id = target.window_id
+    key = participant_key(secret, target.sub, window_id)
     try:
-        _record(window_id, participant_key(secret, target.sub, window_id), ANSWERED)
-        _connection().execute(
-            _ADD_HELD, {"id": random_id(), "window_id": window_id, "answers": answers}
-        )
-        waiting = _connection().execute(_HELD_COUNT, {"window_id": window_id}).scalar() or 0
+        if _connection().dialect.name == "postgresql":
+            waiting = _answer_in_one(window_id, key, answers)
+        else:
+            _record(window_id, key, ANSWERED)
+            _connection().execute(
+                _ADD_HELD, {"id": random_id(), "window_id": window_id, "answers": answers}
+            )
+            waiting = _connection().execute(_HELD_COUNT, {"window_id": window_id}).scalar() or 0
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         raise SurveyProblem("already-taken-part") from None
     if waiting >= BATCH:
-        move_held(window_id)
+        move_held(window_id, waiting=waiting)
+
+
+def _answer_in_one(window_id: int, key: str, answers: dict[str, int]) -> int:
+    """The ledger row and the held response in one statement; how many are held now."""
+    row = (
+        _connection()
+        .execute(
+            _ANSWER_IN_ONE,
+            {
+                "id": random_id(),
+                "window_id": window_id,
+                "key": key,
+                "outcome": ANSWERED,
+                "held_id": random_id(),
+                "answers": answers,
+            },
+        )
+        .one()
+    )
+    if not row.written:
+        db.session.rollback()
+        raise SurveyProblem("window-closed")
+    return int(row.waiting) + 1
 
 
 def decline(target: Target, secret: bytes) -> None:
@@ -481,7 +533,7 @@ def decline(target: Target, secret: bytes) -> None:
         raise SurveyProblem("already-taken-part") from None
 
 
-def move_held(window_id: int, *, closing: bool = False) -> int:
+def move_held(window_id: int, *, closing: bool = False, waiting: int | None = None) -> int:
     """Move held responses of a window to the responses table as one shuffled batch.
 
     Only a batch of at least ``BATCH`` moves (any size when ``closing``); the rows are taken
@@ -491,9 +543,10 @@ def move_held(window_id: int, *, closing: bool = False) -> int:
     """
     table = SurveyHeldResponse.__table__
     if not closing:
-        waiting = db.session.scalar(
-            select(func.count()).select_from(table).where(table.c.window_id == window_id)
-        )
+        if waiting is None:  # the caller may have just counted them in its own statement
+            waiting = db.session.scalar(
+                select(func.count()).select_from(table).where(table.c.window_id == window_id)
+            )
         if (waiting or 0) < BATCH:
             db.session.rollback()
             return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext, suppress
 
-from flask import Flask, current_app, jsonify, make_response, render_template, request
+from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -14,17 +14,26 @@ from werkzeug.exceptions import HTTPException
 
 from lti import LaunchError, LaunchProblem, RegistrationError
 
+from ..auth import load_actor
 from ..extensions import db
-from ..i18n import normalize_locale
+from ..i18n import normalize_locale, you
 from ..problems import PlainProblem
 from .lti_messages import launch_problem_message, registration_problem_message
 from .lti_views import NoRoleForLaunch
 
 
 def _page(title: str, message: str, status: int, **extra: object) -> ResponseReturnValue:
+    _ensure_actor()
     return render_template(
         "errors/error.html", title=title, message=message, status=status, **extra
     ), status
+
+
+def _ensure_actor() -> None:
+    """Know who reads an error raised before the launch was read (a refused form token: the
+    CSRF check runs first), so the page speaks to them in their register."""
+    if "actor" not in g:
+        load_actor()
 
 
 def _http_message(code: int) -> tuple[str, str]:
@@ -34,20 +43,20 @@ def _http_message(code: int) -> tuple[str, str]:
             _("Qadam could not understand the request."),
         ),
         401: (
-            _("Open Qadam from your course"),
+            you("Open Qadam from your course"),
             _(
                 "Qadam does not know who you are yet. Open it from your Moodle course; if you "
                 "were already working, your session has ended and opening it again continues."
             ),
         ),
-        403: (_("Not available to you"), _("This page is not available for your role.")),
+        403: (you("Not available to you"), you("This page is not available for your role.")),
         404: (_("Page not found"), _("There is no page at this address.")),
         405: (
-            _("Open Qadam from your course"),
-            _("This address only works when Moodle opens Qadam. Go back to your course."),
+            you("Open Qadam from your course"),
+            you("This address only works when Moodle opens Qadam. Go back to your course."),
         ),
         409: (_("Not possible now"), _("This cannot be done in the current state.")),
-        413: (_("Too large"), _("What was sent is too large. Send something smaller.")),
+        413: (_("Too large"), you("What was sent is too large. Send something smaller.")),
     }
     return messages.get(
         code, (_("Something went wrong"), _("Qadam could not complete this request."))
@@ -98,9 +107,10 @@ def handle_no_role(error: NoRoleForLaunch) -> ResponseReturnValue:
 
 
 def handle_csrf(error: CSRFError) -> ResponseReturnValue:
+    _ensure_actor()
     return _page(
         _("The form has expired"),
-        _("The page was open too long or your session ended. Reload the page and try again."),
+        you("The page was open too long or your session ended. Reload the page and try again."),
         400,
     )
 
@@ -111,6 +121,7 @@ def handle_plain_problem(error: PlainProblem) -> ResponseReturnValue:
 
 def handle_http(error: HTTPException) -> ResponseReturnValue:
     code = error.code or 500
+    _ensure_actor()
     title, message = _http_message(code)
     return _page(title, message, code)
 
@@ -127,7 +138,7 @@ def handle_database_error(error: SQLAlchemyError) -> ResponseReturnValue:
     current_app.logger.warning("database unavailable on %s: %s", request.path, error)
     with suppress(SQLAlchemyError):  # the connection may be gone already
         db.session.remove()
-    message = _(
+    message = you(
         "Qadam cannot reach its database for a moment. Try again in a minute; "
         "answers you have already saved are kept."
     )
@@ -144,7 +155,7 @@ def handle_unexpected(error: Exception) -> ResponseReturnValue:
     current_app.logger.exception("unexpected error on %s", request.path)
     return _page(
         _("Something went wrong"),
-        _(
+        you(
             "Qadam hit an unexpected problem. Try again in a minute; if it keeps happening, "
             "tell your school's IT staff."
         ),

@@ -31,6 +31,7 @@ from ..services import actors, lessons, quiz_results, surveys
 from ..services.actors import ActorRole
 from .coordinator import coordinator_page
 from .lesson_filters import labels, read_filters
+from .year_plan import grade_choices, plan_labels
 
 bp = Blueprint("home", __name__)
 # The custom launch parameter a deep link sets so that the link opens one lesson.
@@ -105,6 +106,8 @@ def teacher() -> ResponseReturnValue:
         catalog=catalog(),
         band_form=ClassBandForm(band=school_class.band if school_class else None),
         band_names=BAND_NAMES,
+        grade_choices=grade_choices(),
+        **plan_labels(),
         just_given=catalog().get(request.args.get("given", "")),
         quiz_activity=quiz_results.quiz_activity(school_class.id) if school_class else [],
     )

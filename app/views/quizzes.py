@@ -25,6 +25,7 @@ from ..auth import require_role
 from ..content.quiz_schema import AttemptPolicy, Quiz, QuizLayout
 from ..content_catalog import catalog
 from ..forms import QuizActionForm
+from ..i18n import you
 from ..problems import PlainProblem
 from ..services import actors, quiz_results, quizzes, resource_links, table_files
 from ..services import roster as roster_service
@@ -50,12 +51,12 @@ def problem_message(reason: str) -> str:
     """Plain words for a :class:`QuizProblem`."""
     return {
         "unknown-question": _("This question is not part of the quiz."),
-        "bad-choice": _("That answer is not one of the options. Choose from the list."),
-        "locked": _("You have already checked this answer, so it can no longer change."),
-        "submitted": _("This attempt is finished. Your answers were saved."),
-        "no-attempts-left": _("You have used every attempt at this quiz."),
-        "conflict": _("The quiz was being opened in another tab. Reload the page."),
-        "no-class": _("Open the quiz from your course in Moodle, so your answers are saved."),
+        "bad-choice": you("That answer is not one of the options. Choose from the list."),
+        "locked": you("You have already checked this answer, so it can no longer change."),
+        "submitted": you("This attempt is finished. Your answers were saved."),
+        "no-attempts-left": you("You have used every attempt at this quiz."),
+        "conflict": you("The quiz was being opened in another tab. Reload the page."),
+        "no-class": you("Open the quiz from your course in Moodle, so your answers are saved."),
     }.get(reason, _("Qadam could not save this answer."))
 
 

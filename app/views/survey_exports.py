@@ -3,6 +3,8 @@ The same reading as the results page (the same suppression, the same refusals); 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, Response
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
@@ -11,7 +13,7 @@ from flask_babel import gettext as _
 from ..auth import require_role
 from ..content_catalog import catalog
 from ..problems import PlainProblem
-from ..result_labels import export_words
+from ..result_labels import export_words, trend_words
 from ..services import result_exports, schools, survey_results, table_files
 from ..services.actors import ActorRole
 from .surveys import coordinator_school_id, read_results
@@ -28,8 +30,25 @@ def _wave(wave_id: int) -> survey_results.WaveResults:
     )
 
 
+def _trends(autumn_id: int, spring_id: int) -> survey_results.WaveTrends:
+    """Autumn → spring of the coordinator's own school, or a plain refusal."""
+    school_id = coordinator_school_id()
+    return read_results(
+        lambda: survey_results.school_trends(
+            autumn_id, spring_id, school_id=school_id, catalog=catalog()
+        )
+    )
+
+
+def _trend_name(trends: survey_results.WaveTrends) -> str:
+    return f"{trends.autumn.wave_code}-{trends.spring.wave_code}-trend"
+
+
 def _file(data: bytes, mimetype: str, results: survey_results.WaveResults, ext: str) -> Response:
-    name = f"{results.wave_code}-results.{ext}"
+    return _download(data, mimetype, f"{results.wave_code}-results.{ext}")
+
+
+def _download(data: bytes, mimetype: str, name: str) -> Response:
     return Response(
         data,
         mimetype=mimetype,
@@ -63,13 +82,21 @@ def results_xlsx(wave_id: int) -> ResponseReturnValue:
 def results_pdf(wave_id: int) -> ResponseReturnValue:
     results = _wave(wave_id)
     school = schools.school(results.school_id)
-    try:
-        data = result_exports.pdf_bytes(
+    return _pdf(
+        lambda: result_exports.pdf_bytes(
             results,
             school.name if school else results.school.name,
             str(get_locale()),
             export_words(results.wave_code),
-        )
+        ),
+        f"{results.wave_code}-results.pdf",
+    )
+
+
+def _pdf(make: Callable[[], bytes], name: str) -> Response:
+    """The PDF ``make()`` returns, or a plain 503 when its font is not installed."""
+    try:
+        data = make()
     except result_exports.FontMissing as missing:
         raise PlainProblem(
             503,
@@ -78,4 +105,43 @@ def results_pdf(wave_id: int) -> ResponseReturnValue:
                 "Ask the school's IT staff to install the Debian package fonts-dejavu-core."
             ),
         ) from missing
-    return _file(data, "application/pdf", results, "pdf")
+    return _download(data, "application/pdf", name)
+
+
+# -- autumn to spring -----------------------------------------------------------------------
+
+
+@bp.get("/trends/<int:autumn_id>/<int:spring_id>/results.csv")
+@require_role(ActorRole.COORDINATOR)
+def trend_csv(autumn_id: int, spring_id: int) -> ResponseReturnValue:
+    trends = _trends(autumn_id, spring_id)
+    words = trend_words(trends.autumn.wave_code, trends.spring.wave_code)
+    headers, rows = result_exports.trend_rows(trends, str(get_locale()), export_words(), words)
+    return _download(table_files.csv_bytes(headers, rows), "text/csv", _trend_name(trends) + ".csv")
+
+
+@bp.get("/trends/<int:autumn_id>/<int:spring_id>/results.xlsx")
+@require_role(ActorRole.COORDINATOR)
+def trend_xlsx(autumn_id: int, spring_id: int) -> ResponseReturnValue:
+    trends = _trends(autumn_id, spring_id)
+    words = trend_words(trends.autumn.wave_code, trends.spring.wave_code)
+    data = result_exports.trend_xlsx_bytes(trends, str(get_locale()), export_words(), words)
+    return _download(data, XLSX, _trend_name(trends) + ".xlsx")
+
+
+@bp.get("/trends/<int:autumn_id>/<int:spring_id>/results.pdf")
+@require_role(ActorRole.COORDINATOR)
+def trend_pdf(autumn_id: int, spring_id: int) -> ResponseReturnValue:
+    trends = _trends(autumn_id, spring_id)
+    school = schools.school(trends.school_id)
+    words = trend_words(trends.autumn.wave_code, trends.spring.wave_code)
+    return _pdf(
+        lambda: result_exports.trend_pdf_bytes(
+            trends,
+            school.name if school else trends.spring.school.name,
+            str(get_locale()),
+            export_words(),
+            words,
+        ),
+        _trend_name(trends) + ".pdf",
+    )

@@ -10,17 +10,34 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from ..auth import require_role
 from ..content.survey_schema import AgeGroup, Survey
 from ..content_catalog import catalog
 from ..forms import SurveyActionForm, WaveForm
+from ..i18n import you
 from ..models import SchoolClass
 from ..models.base import utc_today
 from ..models.survey import SurveyWave, SurveyWindow
 from ..problems import PlainProblem
-from ..result_labels import REPORTED_AS, status_message
-from ..services import actors, delivery, roster, schools, survey_results, surveys
+from ..result_labels import (
+    REPORTED_AS,
+    change_text,
+    chart_words,
+    status_message,
+    trend_chart_words,
+)
+from ..services import (
+    actors,
+    class_overview,
+    delivery,
+    result_charts,
+    roster,
+    schools,
+    survey_results,
+    surveys,
+)
 from ..services.actors import ActorRole
 from .coordinator import coordinator_school
 
@@ -42,7 +59,7 @@ def problem_message(reason: str) -> str:
         "window-exists": _("The survey has already been started in this class."),
         "window-closed": _("This survey is closed."),
         "bad-answer": _("One of the answers is not an option of its question."),
-        "already-taken-part": _(
+        "already-taken-part": you(
             "You have already taken part in this survey. Thank you! Nothing more is needed."
         ),
     }.get(reason, _("This cannot be done now."))
@@ -198,6 +215,7 @@ def class_page() -> ResponseReturnValue:
         is_live=surveys.is_live,
         catalog=catalog(),
         lang=str(get_locale()),
+        pairs=survey_results.class_trend_pairs(school_class.id),
     )
 
 
@@ -277,6 +295,7 @@ def waves() -> ResponseReturnValue:
         instruments=surveys.default_instruments(catalog()),
         catalog=catalog(),
         age_groups=list(AgeGroup),
+        pairs=survey_results.school_trend_pairs(school_id),
         error=error,
         lang=str(get_locale()),
     ), (400 if error else 200)
@@ -315,25 +334,57 @@ def read_results(read: Callable[[], Read]) -> Read:
         ) from None
 
 
+def _pairs_with(
+    wave_id: int, pairs: list[tuple[SurveyWave, SurveyWave]]
+) -> list[tuple[SurveyWave, SurveyWave]]:
+    return [pair for pair in pairs if wave_id in (pair[0].id, pair[1].id)]
+
+
+def unit_chart(unit: survey_results.UnitResults) -> Markup:
+    """The unit's bar chart (its numbers are in the table beside it)."""
+    chart = result_charts.unit_chart(unit, str(get_locale()), chart_words(unit.name))
+    svg = result_charts.svg(chart, f"chart-{unit.level}-{unit.unit_id}")
+    return Markup(svg)  # noqa: S704 (result_charts escapes every text it writes)
+
+
+def trend_chart(unit: survey_results.Trend) -> Markup:
+    """The unit's autumn and spring bars (their numbers are in the table beside them)."""
+    chart = result_charts.trend_chart(unit, str(get_locale()), trend_chart_words(unit.name))
+    svg = result_charts.svg(chart, f"trend-{unit.level}-{unit.unit_id}")
+    return Markup(svg)  # noqa: S704 (result_charts escapes every text it writes)
+
+
 def _results_page(
     read: Callable[[], survey_results.WaveResults | survey_results.UnitResults],
     eyebrow: str,
     exports: int | None = None,
+    pairs: list[tuple[SurveyWave, SurveyWave]] | None = None,
+    trend_endpoint: str = "surveys.school_trend",
+    back: str | None = None,
 ) -> ResponseReturnValue:
-    """Render what ``read()`` returns, or say plainly why there is nothing to show."""
+    """Render what ``read()`` returns, or say plainly why there is nothing to show; with
+    links to the autumn-to-spring ``pairs`` the wave is in. A whole wave shows the school in
+    full and its classes as one table of links (``school_classes``), light for any school."""
     found = read_results(read)
+    classes = None
     if isinstance(found, survey_results.WaveResults):
-        units = [found.school, *found.classes]
+        units = [found.school]
+        classes = class_overview.class_rows(found)
     else:
         units = [found]
     return _no_store(
         render_template(
             "surveys/results.html",
             units=units,
+            classes=classes,
+            back=back,
             eyebrow=eyebrow,
             exports=exports,
             status_message=status_message,
             reported_as=REPORTED_AS,
+            chart=unit_chart,
+            pairs=pairs or [],
+            trend_endpoint=trend_endpoint,
         )
     )
 
@@ -348,6 +399,7 @@ def wave_results(wave_id: int) -> ResponseReturnValue:
         lambda: survey_results.wave_results(wave_id, school_id=school_id, catalog=catalog()),
         school.name if school else "",
         exports=wave_id,
+        pairs=_pairs_with(wave_id, survey_results.school_trend_pairs(school_id)),
     )
 
 
@@ -359,4 +411,83 @@ def class_results(wave_id: int) -> ResponseReturnValue:
     return _results_page(
         lambda: survey_results.class_results(wave_id, class_id=school_class.id, catalog=catalog()),
         school_class.title,
+        pairs=_pairs_with(wave_id, survey_results.class_trend_pairs(school_class.id)),
+        trend_endpoint="surveys.class_trend",
     )
+
+
+# -- autumn to spring -----------------------------------------------------------------------
+
+
+def _trend_page(
+    units: list[survey_results.Trend],
+    eyebrow: str,
+    autumn: survey_results.WaveResults | SurveyWave,
+    spring: survey_results.WaveResults | SurveyWave,
+    exports: tuple[int, int] | None = None,
+    classes: list[class_overview.TrendClassRow] | None = None,
+    back: str | None = None,
+) -> ResponseReturnValue:
+    return _no_store(
+        render_template(
+            "surveys/trend.html",
+            units=units,
+            classes=classes,
+            back=back,
+            eyebrow=eyebrow,
+            autumn_code=_code(autumn),
+            spring_code=_code(spring),
+            exports=exports,
+            status_message=status_message,
+            change_text=change_text,
+            chart=trend_chart,
+        )
+    )
+
+
+def _code(wave: survey_results.WaveResults | SurveyWave) -> str:
+    return wave.wave_code if isinstance(wave, survey_results.WaveResults) else wave.code
+
+
+@bp.get("/trends/<int:autumn_id>/<int:spring_id>")
+@require_role(ActorRole.COORDINATOR)
+def school_trend(autumn_id: int, spring_id: int) -> ResponseReturnValue:
+    """A school coordinator's autumn → spring: the school and every class in both waves."""
+    school_id = coordinator_school_id()
+    school = schools.school(school_id)
+    found = read_results(
+        lambda: survey_results.school_trends(
+            autumn_id, spring_id, school_id=school_id, catalog=catalog()
+        )
+    )
+    return _trend_page(
+        [found.school],
+        school.name if school else "",
+        found.autumn,
+        found.spring,
+        exports=(autumn_id, spring_id),
+        classes=class_overview.trend_class_rows(found),
+    )
+
+
+@bp.get("/class/trends/<int:autumn_id>/<int:spring_id>")
+@require_role(ActorRole.TEACHER)
+def class_trend(autumn_id: int, spring_id: int) -> ResponseReturnValue:
+    """A teacher's autumn → spring of their own class."""
+    school_class = _my_class()
+    found = read_results(
+        lambda: survey_results.class_trend(
+            autumn_id, spring_id, class_id=school_class.id, catalog=catalog()
+        )
+    )
+    pair = next(
+        (
+            p
+            for p in survey_results.class_trend_pairs(school_class.id)
+            if (p[0].id, p[1].id) == (autumn_id, spring_id)
+        ),
+        None,
+    )
+    if pair is None:
+        abort(404)
+    return _trend_page([found], school_class.title, pair[0], pair[1])

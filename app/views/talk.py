@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from ..auth import require_role
+from ..i18n import you
 from ..models.base import utc_today
 from ..problems import PlainProblem
 from ..services import talk, talk_mail
@@ -45,7 +46,7 @@ def ask() -> ResponseReturnValue:
     if actor.school_class_id is None or actor.school_id is None:
         raise PlainProblem(
             400,
-            _("Open Qadam from your class's course in Moodle to ask to talk to someone."),
+            you("Open Qadam from your class's course in Moodle to ask to talk to someone."),
         )
     known_name = talk.shared_name(actor.school_class_id, actor.person_id)
     form = TalkRequestForm()
@@ -53,9 +54,9 @@ def ask() -> ResponseReturnValue:
     if request.method == "POST":
         typed = None if known_name else (form.name.data or "").strip()
         if not form.validate():
-            error = _("Choose who you want to talk to, then send again.")
+            error = you("Choose who you want to talk to, then send again.")
         elif typed == "":
-            error = _("Write your name, so that the adult knows whom to come to.")
+            error = you("Write your name, so that the adult knows whom to come to.")
         else:
             try:
                 talk.create_request(
@@ -70,7 +71,7 @@ def ask() -> ResponseReturnValue:
             except talk.TooManyRequests:
                 return render_template("talk/too_many.html"), 429
             except ValueError:
-                error = _("Choose who you want to talk to, then send again.")
+                error = you("Choose who you want to talk to, then send again.")
             else:
                 _notify_staff()
                 return redirect(url_for("talk.sent", when=form.urgency.data), code=303)

@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
 
 from app import create_app
+from app.content_catalog import warm_up
 from app.demo import register_demo_platform
 from app.extensions import db
 from tests.conftest import app_config
@@ -54,6 +55,8 @@ def serve_demo(database_url: str, folder: Path, **config: Any) -> Iterator[str]:
     with app.app_context():
         db.create_all()
         register_demo_platform(app)
+    # Parse the content now, as gunicorn's master does, not inside the first page's timeout.
+    warm_up(app)
     with ThreadedServer(app, port):
         yield base_url
     with app.app_context():

@@ -371,3 +371,31 @@ def test_presenter_without_javascript_shows_every_step(
     slides = page.locator("section.slide")
     for i in range(slides.count()):
         expect(slides.nth(i)).to_be_visible()
+
+
+# -- 8. the year plan ---------------------------------------------------------------------
+
+
+def test_teacher_sets_the_grade_and_works_the_plan_with_the_keyboard(page: Page, base: str) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    launch(page, base, "#launch-teacher", "en", "/teacher")
+    page.goto(base + "/teacher")
+    page.select_option("#year-plan select[name=band]", "basic")
+    page.select_option("#year-plan select[name=grade]", "basic-5")
+    with page.expect_navigation():
+        page.locator("#year-plan button[type=submit]").press("Enter")
+    expect(page.locator("#year-plan")).to_contain_text("Grade 5: year 1")
+    page.locator("#year-plan a[href^='/plan']").click()
+    page.wait_for_url(at(base + "/plan**"))
+    rows = page.locator("tr[id^=slot-]")
+    expect(rows).to_have_count(3)
+    # Round 1 after round 2 is refused in plain words, and nothing moves.
+    page.locator("#slot-basic-emergency-help-1 button[value=later]").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator("main [role=alert]")).to_contain_text("would come before round 1")
+    expect(rows.first).to_have_id("slot-basic-emergency-help-1")
+    results = Axe().run(page)
+    blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING_IMPACTS]
+    assert not blocking, results.generate_report()

@@ -24,6 +24,7 @@ from app.content.schema import (
 from app.content.survey_schema import AgeGroup, ReportedAs, Respondent
 from app.services.content_checks import blind_problems
 from app.services.lessons import ROUNDS, year_plan
+from app.services.year_plan import GRADES, plan_lessons, sessions_available
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHOOL_BANDS = (AgeBand.PRIMARY, AgeBand.BASIC, AgeBand.UPPER, AgeBand.TVET)
@@ -62,13 +63,6 @@ def catalog() -> Catalog:
 
 def words(html: str) -> int:
     return len(TAGS.sub(" ", html).split())
-
-
-def test_every_band_has_six_micro_lessons_on_distinct_topics(catalog: Catalog) -> None:
-    for band in AgeBand:
-        micro = catalog.select(band=band, format=LessonFormat.MICRO)
-        assert len(micro) >= 6, f"{band}: {len(micro)} micro-lessons"
-        assert len({lesson.topic for lesson in micro}) >= 6, f"{band}: topics repeat"
 
 
 @pytest.mark.parametrize("band", SCHOOL_BANDS)
@@ -138,12 +132,93 @@ def test_thematic_lessons_end_with_a_class_rule(catalog: Catalog) -> None:
 @pytest.mark.parametrize("band", list(AgeBand))
 def test_year_plan_repeats_every_micro_topic_three_times(catalog: Catalog, band: AgeBand) -> None:
     plan = year_plan(catalog, band, date(2026, 11, 23))
-    counts = Counter(slot.lesson.id for slot in plan)
+    counts = Counter(slot.lesson.id for slot in plan.slots)
     micro = [lesson.id for lesson in catalog.select(band=band, format=LessonFormat.MICRO)]
     assert counts == dict.fromkeys(micro, ROUNDS)
-    weeks = [slot.week for slot in plan]
-    assert weeks == sorted(set(weeks)), "one lesson a week, no clashes"
-    assert max(weeks) <= 36, "inside the school year"
+    weeks = [slot.week for slot in plan.slots]
+    assert weeks == sorted(weeks)
+    assert set(weeks) == set(range(1, max(weeks) + 1)), "no empty week while lessons remain"
+    assert max(weeks) <= len(plan.weeks), "inside the school year"
+
+
+# -- the year plan of micro-lessons: 12 topics, three distinct rounds, two rotation years ----
+
+SCHOOL_YEAR = date(2026, 11, 23)
+
+
+def session_text(lesson: Lesson, lang: str, number: int) -> str:
+    """The words of one session: its scenario, steps and questions (session 1: its steps)."""
+    text = lesson.texts[lang]
+    if number == 1:
+        parts: tuple[str, ...] = text.sections["steps"].items
+    else:
+        session = text.sessions[number]
+        parts = (session.scenario, *session.steps, session.after)
+    return " ".join(" ".join(TAGS.sub(" ", part) for part in parts).split())
+
+
+@pytest.mark.parametrize("band", list(AgeBand))
+def test_every_band_has_at_least_twelve_micro_topics(catalog: Catalog, band: AgeBand) -> None:
+    micro = plan_lessons(catalog, band)
+    assert len(micro) >= 12, f"{band}: {len(micro)} repeated micro-lessons"
+    assert len({lesson.topic for lesson in micro}) >= 12, f"{band}: topics repeat"
+
+
+@pytest.mark.parametrize("band", list(AgeBand))
+def test_every_micro_lesson_has_three_distinct_rounds_in_every_language(
+    catalog: Catalog, band: AgeBand
+) -> None:
+    for lesson in plan_lessons(catalog, band):
+        for lang in ("kk", "ru", "en"):
+            sessions = lesson.texts[lang].sessions
+            assert {2, 3} <= set(sessions), f"{lesson.id} {lang}: rounds {sorted(sessions)}"
+            texts = [session_text(lesson, lang, n) for n in (1, 2, 3)]
+            assert len(set(texts)) == 3, f"{lesson.id} {lang}: two rounds are the same"
+            scenarios = {sessions[2].scenario, sessions[3].scenario}
+            assert len(scenarios) == 2, f"{lesson.id} {lang}: rounds 2 and 3 share a scenario"
+            for number in (2, 3):
+                assert len(sessions[number].steps) == len(lesson.step_minutes)
+
+
+@pytest.mark.parametrize("band", list(AgeBand))
+def test_every_micro_lesson_has_a_quiz(catalog: Catalog, band: AgeBand) -> None:
+    for lesson in plan_lessons(catalog, band):
+        assert catalog.quiz(lesson.quiz) is not None, f"{lesson.id} has no quiz"
+
+
+@pytest.mark.parametrize("band", list(AgeBand))
+def test_the_year_plan_fills_the_school_year_without_repeats(
+    catalog: Catalog, band: AgeBand
+) -> None:
+    for grade in GRADES[band][:2]:  # a first and a second year of the rotation
+        plan = year_plan(catalog, band, SCHOOL_YEAR, grade=grade)
+        assert len(plan.weeks) >= 34
+        weeks = {slot.week for slot in plan.slots}
+        assert weeks == {week.number for week in plan.weeks}, f"{band} {grade}: empty weeks"
+        given = [(slot.lesson.id, slot.session) for slot in plan.slots]
+        repeated = [pair for pair, n in Counter(given).items() if n > 1]
+        assert not repeated, f"{band} grade {grade}: given twice in a year: {repeated}"
+
+
+@pytest.mark.parametrize("band", list(AgeBand))
+def test_the_two_rotation_years_share_no_session(catalog: Catalog, band: AgeBand) -> None:
+    first_grade, second_grade = GRADES[band][:2]
+    first = year_plan(catalog, band, SCHOOL_YEAR, grade=first_grade)
+    second = year_plan(catalog, band, SCHOOL_YEAR, grade=second_grade)
+    assert (first.rotation_year, second.rotation_year) == (1, 2)
+    with_second_year = {lesson.id for lesson in plan_lessons(catalog, band)}
+    for lesson in plan_lessons(catalog, band):
+        assert {4, 5, 6} <= sessions_available(lesson), f"{lesson.id}: no second year of rounds"
+    both = {(s.lesson.id, s.session) for s in first.slots} & {
+        (s.lesson.id, s.session) for s in second.slots
+    }
+    shared = sorted(pair for pair in both if pair[0] in with_second_year)
+    assert not shared, f"{band}: both years give {shared}"
+    for lesson in plan_lessons(catalog, band):
+        for lang in ("kk", "ru", "en"):
+            if lesson.id in with_second_year:
+                texts = [session_text(lesson, lang, n) for n in range(1, 7)]
+                assert len(set(texts)) == 6, f"{lesson.id} {lang}: two sessions are the same"
 
 
 @pytest.mark.parametrize("band", SCHOOL_BANDS)

@@ -14,8 +14,9 @@ from app.models import Membership, Person, SchoolClass
     ("role", "locale", "page", "expected_text", "html_lang"),
     [
         ("instructor", "en", "/teacher", "Connection with Moodle", "en"),
-        ("learner", "ru", "/student", "Привет", "ru"),
-        ("learner", "kk", "/student", "Сәлем", "kk"),
+        # The class has no age group yet: its students are addressed formally.
+        ("learner", "ru", "/student", "Здравствуйте!", "ru"),
+        ("learner", "kk", "/student", "Сәлеметсіз бе!", "kk"),
         ("admin", "kk", "/coordinator", "Qadam", "kk"),
         ("instructor", "pt_br", "/teacher", "Связь с Moodle", "ru"),
         ("instructor", "kk_KZ", "/teacher", "Moodle", "kk"),

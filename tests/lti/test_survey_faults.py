@@ -111,7 +111,7 @@ def submit_until_acknowledged(
 # response waits for the lock the test holds on its table.
 STOPPED = (
     "SELECT client_port FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-    " AND query ILIKE 'INSERT INTO survey_held_response%'"
+    " AND query ILIKE '%INSERT INTO survey_held_response%'"
 )
 
 

@@ -91,6 +91,19 @@ def test_the_second_start_loads_the_compiled_catalog(
     assert second.survey_for("grades-5-9") == first.survey_for("grades-5-9")
 
 
+def test_the_compiled_catalog_keeps_the_later_sessions(
+    content: Path, tmp_path: Path, parses: list[Path]
+) -> None:
+    first = served(make(content, tmp_path / "instance"))
+    second = served(make(content, tmp_path / "instance"))
+    assert len(parses) == 1, "the second came from the compiled file"
+    for lang in ("kk", "ru", "en"):
+        sessions = second.get("basic-emergency-help").text(lang).sessions
+        assert sorted(sessions) == [2, 3]
+        assert sessions == first.get("basic-emergency-help").text(lang).sessions
+        assert len(sessions[2].steps) == 4
+
+
 @pytest.mark.parametrize(
     "change",
     [

@@ -23,6 +23,7 @@ from app.services.disclosure import (
     protect,
     require_publishable,
 )
+from app.services.survey_results import ResultCell, UnitResults, trend
 
 CODE = "bullied-2m-v1"
 
@@ -510,3 +511,73 @@ def test_many_small_classes_are_all_hidden_with_the_school_shown() -> None:
     assert all(found[f"c{i}"] is Status.BELOW_GATE for i in range(12))
     assert found["s"] is Status.OK  # 24 of 72: twelve hidden classes cover each other
     assert brute_force_pins(view) == set()
+
+
+# -- autumn to spring: a trend publishes nothing the two waves do not -----------------------
+
+
+def as_results(units: list[Unit], view: View) -> dict[str, UnitResults]:
+    """Each unit of a protected wave as the pages read it."""
+    found = {}
+    for unit in units:
+        cells = []
+        for code in unit.counts:
+            cell = view.cells[(unit.key, code)]
+            cells.append(
+                ResultCell(
+                    code,
+                    {"en": code},
+                    "prevalence",
+                    cell.status.value,
+                    cell.numerator,
+                    cell.denominator,
+                )
+            )
+        below = any(c.status == Status.BELOW_GATE for c in cells)
+        status = "below_gate" if below else "ok"
+        found[unit.key] = UnitResults(
+            unit.level, 0, unit.key, None, None, unit.respondents, status, tuple(cells)
+        )
+    return found
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 40).flatmap(lambda n: st.tuples(*(schools_of(n) for _ in range(2)))))
+def test_generated_trends_show_only_what_both_waves_publish(
+    waves: tuple[list[Unit], list[Unit]],
+) -> None:
+    try:
+        views = [protect(units) for units in waves]
+    except NotPublishable:
+        return
+    autumn, spring = (as_results(units, view) for units, view in zip(waves, views, strict=True))
+    for key, later in spring.items():
+        found = trend(autumn[key], later)
+        if "below_gate" in (autumn[key].status, later.status):
+            assert (found.status, found.rows) == ("below_gate", ())
+            continue
+        for row in found.rows:
+            assert row.autumn == autumn[key].cell(row.code)
+            assert row.spring == later.cell(row.code)
+            both = row.autumn.shown and row.spring.shown
+            assert (row.change is not None) == both
+            if both:
+                assert row.change == round_half_up(
+                    100
+                    * (
+                        Fraction(row.spring.numerator, row.spring.denominator)
+                        - Fraction(row.autumn.numerator, row.autumn.denominator)
+                    )
+                )
+    for units, view in zip(waves, views, strict=True):
+        assert_safe(units, view)
+
+
+def round_half_up(value: Fraction) -> int:
+    sign = -1 if value < 0 else 1
+    return sign * int(abs(value) + Fraction(1, 2))
+
+
+def schools_of(count: int) -> st.SearchStrategy[list[Unit]]:
+    """A school of exactly ``count`` classes of 3 to 35 (the same classes in both waves)."""
+    return schools(sizes=(3, 35), classes=(count, count))

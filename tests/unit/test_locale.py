@@ -22,3 +22,10 @@ from app.i18n import normalize_locale
 )
 def test_normalize_locale(value: str | None, expected: str | None) -> None:
     assert normalize_locale(value) == expected
+
+
+def test_every_topic_has_a_name_people_read() -> None:
+    from app.content.schema import TOPICS
+    from app.lesson_labels import TOPIC_NAMES
+
+    assert set(TOPIC_NAMES) == set(TOPICS)

@@ -92,7 +92,7 @@ def test_last_years_lessons_do_not_count_as_given_this_year(app: Any, platform: 
         school_class = db.session.query(SchoolClass).one()
         school_class.band = "basic"
         lesson_id = next(
-            s.lesson.id for s in lessons.year_plan(catalog(), "basic", date(2026, 10, 1))
+            s.lesson.id for s in lessons.year_plan(catalog(), "basic", date(2026, 10, 1)).slots
         )
         db.session.add(
             LessonDelivery(

@@ -105,12 +105,13 @@ def test_mark_given_needs_csrf(client: Any, platform: Any) -> None:
     assert client.post(LESSON + "/given", data={}).status_code == 400
 
 
-def test_year_plan_repeats_each_topic_three_times(app: Any) -> None:
+def test_year_plan_gives_each_round_its_own_session(app: Any) -> None:
     with app.app_context():
         plan = lessons.year_plan(catalog(), AgeBand.BASIC, date(2026, 10, 5))
-    assert [slot.round for slot in plan] == [1, 2, 3]
-    assert plan[0].starts_on == date(2026, 8, 31), "the Monday of the week of 1 September"
-    assert [slot.week for slot in plan] == [1, 14, 25]
+    assert [slot.round for slot in plan.slots] == [1, 2, 3]
+    assert [slot.session for slot in plan.slots] == [1, 2, 3], "the fixture has round-2 and -3"
+    assert plan.slots[0].starts_on == date(2026, 8, 31), "the Monday of the week of 1 September"
+    assert [slot.week for slot in plan.slots] == [1, 2, 3], "no empty week while lessons remain"
     assert lessons.school_year_start(date(2027, 3, 1)) == date(2026, 8, 31)
 
 

@@ -1,7 +1,7 @@
 """area results per period, the roster size of a class window, an index for area sums
 
 Revision ID: 8eded24d65f3
-Revises: ba66a7c8e337
+Revises: baae763019b1
 Create Date: 2026-12-06 01:23:16.081703
 
 """
@@ -12,7 +12,7 @@ import app.models.base
 
 # revision identifiers, used by Alembic.
 revision = '8eded24d65f3'
-down_revision = 'ba66a7c8e337'
+down_revision = 'baae763019b1'
 branch_labels = None
 depends_on = None
 
