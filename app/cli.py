@@ -537,7 +537,8 @@ def keys_rotate() -> None:
     click.echo("Older keys stay in the JWKS until you run 'flask keys retire KID'.")
 
 
-@keys_cli.command("retire")
+# A key id is a base64url thumbprint and may begin with "-": take it as the id, not an option.
+@keys_cli.command("retire", context_settings={"ignore_unknown_options": True})
 @click.argument("kid")
 def keys_retire(kid: str) -> None:
     """Remove a key that no longer signs from the JWKS."""

@@ -69,3 +69,10 @@ def test_keys_cli_rotate_list_retire(app: Any) -> None:
     assert "signs with now" in refused.output
     unknown = runner.invoke(args=["keys", "retire", "nope"])
     assert "No key with id nope" in unknown.output
+
+
+def test_a_key_id_that_begins_with_a_dash_is_taken_as_the_id(app: Any) -> None:
+    # Thumbprints are base64url: about one key in 32 has an id that begins with "-".
+    result = app.test_cli_runner().invoke(args=["keys", "retire", "-kAbC"])
+    assert "No such option" not in result.output
+    assert "No key with id -kAbC" in result.output
