@@ -11,7 +11,7 @@ from ..auth import require_role
 from ..content_catalog import catalog
 from ..services import class_overview, schools, survey_results
 from ..services.actors import ActorRole
-from .surveys import _results_page, _trend_page, coordinator_school_id, read_results
+from .surveys import coordinator_school_id, read_results, results_page, trend_page
 
 bp = Blueprint("school_classes", __name__, url_prefix="/surveys")
 
@@ -26,7 +26,7 @@ def _school_name(school_id: int) -> str:
 def wave_class(wave_id: int, class_id: int) -> ResponseReturnValue:
     """One class of a closed wave of the coordinator's school; any other class is a 404."""
     school_id = coordinator_school_id()
-    return _results_page(
+    return results_page(
         lambda: class_overview.class_of(
             survey_results.wave_results(wave_id, school_id=school_id, catalog=catalog()),
             class_id,
@@ -47,7 +47,7 @@ def trend_class(autumn_id: int, spring_id: int, class_id: int) -> ResponseReturn
         )
     )
     unit = read_results(lambda: class_overview.trend_of(found, class_id))
-    return _trend_page(
+    return trend_page(
         [unit],
         _school_name(school_id),
         found.autumn,

@@ -354,7 +354,7 @@ def trend_chart(unit: survey_results.Trend) -> Markup:
     return Markup(svg)  # noqa: S704 (result_charts escapes every text it writes)
 
 
-def _results_page(
+def results_page(
     read: Callable[[], survey_results.WaveResults | survey_results.UnitResults],
     eyebrow: str,
     exports: int | None = None,
@@ -395,7 +395,7 @@ def wave_results(wave_id: int) -> ResponseReturnValue:
     """A school coordinator's results of a closed wave: the school and every class."""
     school_id = coordinator_school_id()
     school = schools.school(school_id)
-    return _results_page(
+    return results_page(
         lambda: survey_results.wave_results(wave_id, school_id=school_id, catalog=catalog()),
         school.name if school else "",
         exports=wave_id,
@@ -408,7 +408,7 @@ def wave_results(wave_id: int) -> ResponseReturnValue:
 def class_results(wave_id: int) -> ResponseReturnValue:
     """A teacher's results of their own class in a closed wave."""
     school_class = _my_class()
-    return _results_page(
+    return results_page(
         lambda: survey_results.class_results(wave_id, class_id=school_class.id, catalog=catalog()),
         school_class.title,
         pairs=_pairs_with(wave_id, survey_results.class_trend_pairs(school_class.id)),
@@ -419,7 +419,7 @@ def class_results(wave_id: int) -> ResponseReturnValue:
 # -- autumn to spring -----------------------------------------------------------------------
 
 
-def _trend_page(
+def trend_page(
     units: list[survey_results.Trend],
     eyebrow: str,
     autumn: survey_results.WaveResults | SurveyWave,
@@ -460,7 +460,7 @@ def school_trend(autumn_id: int, spring_id: int) -> ResponseReturnValue:
             autumn_id, spring_id, school_id=school_id, catalog=catalog()
         )
     )
-    return _trend_page(
+    return trend_page(
         [found.school],
         school.name if school else "",
         found.autumn,
@@ -490,4 +490,4 @@ def class_trend(autumn_id: int, spring_id: int) -> ResponseReturnValue:
     )
     if pair is None:
         abort(404)
-    return _trend_page([found], school_class.title, pair[0], pair[1])
+    return trend_page([found], school_class.title, pair[0], pair[1])
