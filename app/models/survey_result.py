@@ -15,7 +15,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
-    Index,
     Integer,
     String,
     Text,
@@ -40,6 +39,10 @@ class SurveyResultSet(db.Model):  # type: ignore[name-defined]
     method: Mapped[str] = mapped_column(String(60))
     computed_on: Mapped[date] = mapped_column(Date)
     blocked: Mapped[str | None] = mapped_column(Text)
+    # Participation for the area figures, over the classes whose Moodle roster size is known
+    # (a count, never names): their respondents (each class up to its roster size) and sizes.
+    roster_respondents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    roster_size: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SurveyResult(db.Model):  # type: ignore[name-defined]
@@ -47,14 +50,21 @@ class SurveyResult(db.Model):  # type: ignore[name-defined]
 
     __tablename__ = "survey_result"
     __table_args__ = (
-        UniqueConstraint("wave_id", "level", "unit_id", "indicator"),
+        # Also how the area figures read a period's school cells and the class cells of
+        # hidden schools: from the index alone (the rows are wide, and each wave's school
+        # rows lie among its class rows).
+        UniqueConstraint(
+            "wave_id",
+            "level",
+            "indicator",
+            "unit_id",
+            postgresql_include=["respondents", "numerator", "denominator", "status"],
+        ),
         CheckConstraint(
             "status IN ('ok', 'below_gate', 'suppressed_primary', 'suppressed_secondary')",
             name="result_status",
         ),
         CheckConstraint("0 <= numerator AND numerator <= denominator", name="result_counts"),
-        # The area figures read every school row, and one row per class, of a period's waves.
-        Index("ix_survey_result_level_position_wave", "level", "position", "wave_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -45,13 +45,15 @@ built and queued in the same transaction that stores them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, Connection, and_, case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..content import Catalog
@@ -69,7 +71,6 @@ from ..models import (
     SurveyResult,
     SurveyResultSet,
     SurveyWave,
-    SurveyWindow,
 )
 from ..models.base import utc_today
 from . import areas, disclosure, report_packages, survey_results
@@ -235,7 +236,8 @@ class Sum:
     shown_respondents: int = 0
 
 
-Sums = dict[tuple[str, str], Sum]  # (area code, indicator code) -> Sum
+Sums = dict[tuple[str, str], Sum]
+Found = TypeVar("Found")  # (area code, indicator code) -> Sum
 
 
 def survey_sums(period_waves: Any) -> Sums:
@@ -262,33 +264,18 @@ def survey_sums(period_waves: Any) -> Sums:
 
 
 def participation_sums(period_waves: Any) -> Sums:
-    """Respondents over roster size per district, over the classes whose roster size is
-    known (a class's respondents are counted up to its roster size)."""
-    respondents = SurveyResult.respondents
-    roster = SurveyWindow.roster_size
+    """Respondents over roster size per district, over the classes whose roster size was
+    known when their school's results were frozen (each class counted up to its size)."""
     rows = db.session.execute(
         select(
             School.kato_district,
-            func.sum(case((respondents < roster, respondents), else_=roster)),
-            func.sum(roster),
-            func.count(func.distinct(School.id)),
+            func.sum(SurveyResultSet.roster_respondents),
+            func.sum(SurveyResultSet.roster_size),
+            func.count(),
         )
-        .select_from(SurveyResult)
-        .join(period_waves, period_waves.c.wave_id == SurveyResult.wave_id)
-        .join(
-            SurveyWindow,
-            and_(
-                SurveyWindow.wave_id == SurveyResult.wave_id,
-                SurveyWindow.school_class_id == SurveyResult.unit_id,
-            ),
-        )
+        .join(period_waves, period_waves.c.wave_id == SurveyResultSet.wave_id)
         .join(School, School.id == period_waves.c.school_id)
-        .where(
-            SurveyResult.level == CLASS,
-            SurveyResult.position == 0,  # one row per class
-            roster.is_not(None),
-            roster > 0,
-        )
+        .where(SurveyResultSet.roster_size > 0)
         .group_by(School.kato_district)
     )
     return {(str(a), PARTICIPATION): Sum(int(x), int(n), int(s)) for a, x, n, s in rows}
@@ -314,9 +301,11 @@ def _lesson_quizzes(catalog: Catalog) -> list[tuple[str, str]]:
     return found
 
 
-def quiz_sums(period: Period, catalog: Catalog) -> Sums:
+def quiz_sums(period: Period, catalog: Catalog, connection: Connection | None = None) -> Sums:
     """Students who finished the quizzes of every lesson given to their class in the period,
-    over the students of those classes, per district (classes of mapped schools)."""
+    over the students of those classes, per district (classes of mapped schools). Each step
+    groups by class before the districts (hash aggregates, no distinct count over students).
+    ``connection``: run on it instead of the session (see ``compute``)."""
     pairs = _lesson_quizzes(catalog)
     if not pairs:
         return {}
@@ -328,19 +317,15 @@ def quiz_sums(period: Period, catalog: Catalog) -> Sums:
             LessonDelivery.given_on.between(period.first_day, period.last_day),
         )
         .distinct()
-        .subquery("required")
+        .cte("required")
     )
     need = (
         select(required.c.school_class_id, func.count().label("quizzes"))
         .group_by(required.c.school_class_id)
-        .subquery("need")
+        .cte("need")
     )
-    done = (
-        select(
-            QuizAttempt.school_class_id,
-            QuizAttempt.person_id,
-            func.count(func.distinct(QuizAttempt.quiz_id)).label("quizzes"),
-        )
+    finished = (
+        select(QuizAttempt.school_class_id, QuizAttempt.person_id, QuizAttempt.quiz_id)
         .join(
             required,
             and_(
@@ -350,22 +335,27 @@ def quiz_sums(period: Period, catalog: Catalog) -> Sums:
         )
         .where(
             QuizAttempt.submitted_at.is_not(None),
-            func.date(QuizAttempt.submitted_at) < period.final_on,
+            QuizAttempt.submitted_at < datetime.combine(period.final_on, time(), UTC),
         )
-        .group_by(QuizAttempt.school_class_id, QuizAttempt.person_id)
+        .distinct()
+        .subquery("finished")
+    )
+    done = (
+        select(
+            finished.c.school_class_id,
+            finished.c.person_id,
+            func.count().label("quizzes"),
+        )
+        .group_by(finished.c.school_class_id, finished.c.person_id)
         .subquery("done")
     )
-    rows = db.session.execute(
+    per_class = (
         select(
-            School.kato_district,
-            func.sum(case((done.c.quizzes == need.c.quizzes, 1), else_=0)),
-            func.count(),
-            func.count(func.distinct(School.id)),
+            Membership.school_class_id,
+            func.sum(case((done.c.quizzes == need.c.quizzes, 1), else_=0)).label("finished"),
+            func.count().label("students"),
         )
-        .select_from(Membership)
         .join(need, need.c.school_class_id == Membership.school_class_id)
-        .join(SchoolClass, SchoolClass.id == Membership.school_class_id)
-        .join(School, School.id == SchoolClass.school_id)
         .outerjoin(
             done,
             and_(
@@ -373,13 +363,27 @@ def quiz_sums(period: Period, catalog: Catalog) -> Sums:
                 done.c.person_id == Membership.person_id,
             ),
         )
+        .where(Membership.role == "student")
+        .group_by(Membership.school_class_id)
+        .subquery("per_class")
+    )
+    statement = (
+        select(
+            School.kato_district,
+            func.sum(per_class.c.finished),
+            func.sum(per_class.c.students),
+            func.count(func.distinct(School.id)),
+        )
+        .select_from(per_class)
+        .join(SchoolClass, SchoolClass.id == per_class.c.school_class_id)
+        .join(School, School.id == SchoolClass.school_id)
         .where(
-            Membership.role == "student",
             School.kato_district.is_not(None),
             School.kato_version == areas.CURRENT_VERSION,
         )
         .group_by(School.kato_district)
     )
+    rows = (connection or db.session).execute(statement)
     return {(str(a), QUIZ_COMPLETION): Sum(int(x), int(n), int(s)) for a, x, n, s in rows}
 
 
@@ -410,10 +414,11 @@ class Below:
         self.leaves.setdefault((code, district), []).append(leaf)
 
 
-def _below(period_waves: Any) -> Below:
+def _below(period_waves: Any, connection: Connection | None = None) -> Below:
     found = Below()
     hidden = SurveyResult.status != Status.OK.value
-    rows = db.session.execute(
+    run = connection or db.session
+    rows = run.execute(
         select(
             SurveyResult.indicator,
             School.kato_district,
@@ -431,7 +436,7 @@ def _below(period_waves: Any) -> Below:
         leaf = Leaf(f"school:{school_id}", "", SCHOOL, r, x, n, Status(status))
         found.add(code, str(district), leaf)
     school = SurveyResult.__table__.alias("school_row")
-    classes = db.session.execute(
+    classes = run.execute(
         select(
             SurveyResult.indicator,
             School.kato_district,
@@ -549,7 +554,9 @@ def _protect_survey_code(
     chosen = {(u.key, indicator): quick.cells[(u.key, indicator)].status for u in areas_units}
     whole = [*areas_units, *units]
     try:
-        return disclosure.protect(whole, RULES, fixed={**fixed, **chosen}, readers=readers)
+        # Every status is fixed now: only the whole tree's reader is new (the risk layer's
+        # reading of these same area statuses passed above).
+        return disclosure.protect(whole, RULES, fixed={**fixed, **chosen})
     except NotPublishable:
         return disclosure.protect(whole, RULES, fixed=fixed, readers=readers)
 
@@ -558,16 +565,24 @@ def protect_areas(
     sums: Mapping[str, Sums],
     below: Below,
     parents: Mapping[str, str],
+    codes: Collection[str] | None = None,
 ) -> list[AreaCell]:
-    """Every area cell with its status; raises ``NotPublishable`` when the check cannot be
-    satisfied. ``sums`` by level, ``parents`` district -> region."""
+    """Every area cell (of ``codes``, default all) with its status; raises
+    ``NotPublishable`` when the check cannot be satisfied. ``sums`` by level, ``parents``
+    district -> region. Cells come by indicator, then region: the region, then its districts."""
     found: list[AreaCell] = []
     districts: dict[tuple[str, str], list[str]] = {}
     for district, code in sorted(sums[DISTRICT]):
         districts.setdefault((code, parents[district]), []).append(district)
     for code, region in sorted((c, a) for (a, c) in sums[REGION]):
-        found.extend(_protect_region(code, region, districts[(code, region)], sums, below))
+        if codes is None or code in codes:
+            found.extend(_protect_region(code, region, districts[(code, region)], sums, below))
     return found
+
+
+def _in_order(cells: Iterable[AreaCell]) -> list[AreaCell]:
+    """``protect_areas``'s order over cells protected in parts (each part in that order)."""
+    return sorted(cells, key=lambda c: (c.indicator, c.parent if c.level == DISTRICT else c.code))
 
 
 def _protect_region(
@@ -669,26 +684,41 @@ def _indicators(catalog: Catalog, codes: Iterable[str], period_waves: Any) -> li
 
 
 def _district_parents() -> dict[str, str]:
-    return {
-        a.kato: a.parent_code or ""
-        for a in db.session.scalars(
-            select(Area).where(
-                Area.level == areas.DISTRICT, Area.kato_version == areas.CURRENT_VERSION
-            )
+    rows = db.session.execute(
+        select(Area.kato, Area.parent_code).where(  # not the whole row: it holds the outline
+            Area.level == areas.DISTRICT, Area.kato_version == areas.CURRENT_VERSION
         )
-    }
+    )
+    return {kato: parent or "" for kato, parent in rows}
 
 
-def _all_sums(
-    period: Period, period_waves: Any, catalog: Catalog, parents: Mapping[str, str]
-) -> dict[str, Sums]:
-    districts = survey_sums(period_waves)
-    districts.update(participation_sums(period_waves))
-    districts.update(quiz_sums(period, catalog))
+def _all_sums(survey: Sums, quizzes: Sums, parents: Mapping[str, str]) -> dict[str, Sums]:
+    districts = {**survey, **quizzes}
     for area in {a for (a, _code) in districts}:
         for code in EXTRA_CODES:
             districts.setdefault((area, code), Sum(0, 0, 0))  # marked unavailable
     return {DISTRICT: districts, REGION: region_sums(districts, parents)}
+
+
+@contextmanager
+def _beside(run: Callable[[Connection | None], Found]) -> Iterator[Callable[[], Found]]:
+    """``run`` while the caller goes on; the context gives a call that waits for its result.
+    On PostgreSQL it runs in a thread on a connection of its own, so that the server works
+    on its query while Python protects other cells (it reads only final data of a past
+    period and frozen results: its snapshot need not be the session's). Elsewhere it runs
+    when asked for."""
+    if db.engine.dialect.name != "postgresql":
+        yield lambda: run(None)
+        return
+    engine = db.engine
+
+    def apart() -> Found:
+        with engine.connect() as connection:
+            return run(connection)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(apart)
+        yield future.result
 
 
 def _unavailable(cells: Iterable[AreaCell]) -> list[AreaCell]:
@@ -702,11 +732,23 @@ def _unavailable(cells: Iterable[AreaCell]) -> list[AreaCell]:
 
 
 def compute(period: Period, catalog: Catalog) -> tuple[list[AreaCell], list[Indicator], Any]:
-    """Every area cell of ``period`` with its status (nothing is stored)."""
+    """Every area cell of ``period`` with its status (nothing is stored). Quiz completion
+    and the hidden schools are read beside the survey sums, and quiz completion goes on
+    while the survey cells are protected (see ``_beside``)."""
     period_waves = counted(period)
     parents = _district_parents()
-    sums = _all_sums(period, period_waves, catalog, parents)
-    cells = protect_areas(sums, _below(period_waves), parents)
+    with (
+        _beside(lambda connection: quiz_sums(period, catalog, connection)) as quizzes,
+        _beside(lambda connection: _below(period_waves, connection)) as hidden_below,
+    ):
+        survey = survey_sums(period_waves)
+        survey.update(participation_sums(period_waves))
+        below = hidden_below()
+        survey_only = {c for (_a, c) in survey} - set(EXTRA_CODES)
+        sums = _all_sums(survey, {}, parents)
+        cells = protect_areas(sums, below, parents, codes=survey_only)
+        sums = _all_sums(survey, quizzes(), parents)
+    cells = _in_order([*cells, *protect_areas(sums, below, parents, codes=EXTRA_CODES)])
     codes = {c.indicator for c in cells}
     return _unavailable(cells), _indicators(catalog, codes, period_waves), period_waves
 

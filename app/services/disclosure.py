@@ -57,9 +57,9 @@ class Status(StrEnum):
     SUPPRESSED_PRIMARY = "suppressed_primary"
     SUPPRESSED_SECONDARY = "suppressed_secondary"
 
-    @property
-    def hidden(self) -> bool:
-        return self is not Status.OK
+    def __init__(self, value: str) -> None:
+        # A plain attribute, not a property: the recoverability check reads it very often.
+        self.hidden = value != "ok"
 
 
 @dataclass(frozen=True)
@@ -482,6 +482,22 @@ def _propagate(
                 queued_groups.add(i)
                 groups.append(i)
 
+    # Shown cells are exact and never move: each sum keeps their total as a constant and
+    # tightens only its hidden cells (an exact cell is never tightened and never contradicts
+    # a total the others fit, so this is the same fixpoint).
+    hidden_parts: list[list[str]] = []
+    exact_parts: list[list[int]] = []
+    for members in sums:
+        hidden = [m for m in members[1:] if status[m].hidden]
+        exact = [0, 0, 0]
+        for m in members[1:]:
+            if not status[m].hidden:
+                b = bounds[m]
+                exact[X] += b[X]
+                exact[Y] += b[Y]
+                exact[N] += b[N]
+        hidden_parts.append(hidden)
+        exact_parts.append(exact)
     for unit in sorted(u for u in bounds if status[u].hidden):
         moved(unit)
     while units or groups:
@@ -498,13 +514,15 @@ def _propagate(
             continue
         i = groups.popleft()
         queued_groups.discard(i)
-        members = sums[i]
-        parts = [bounds[m] for m in members[1:]]
-        total = bounds[members[0]]
+        top = sums[i][0]
+        keys = hidden_parts[i]
+        parts = [bounds[m] for m in keys]
+        total = bounds[top]
         earlier = [total[:], *(b[:] for b in parts)]
+        exact = exact_parts[i]
         for q in (X, Y, N):
-            _tighten(total, parts, q, q)
-        for member, b, was in zip(members, [total, *parts], earlier, strict=True):
+            _tighten(total, parts, q, q, exact[q])
+        for member, b, was in zip([top, *keys], [total, *parts], earlier, strict=True):
             if b != was:
                 moved(member)
 
@@ -533,9 +551,9 @@ def _initial(status: Status, exact: tuple[int, int] | None, respondents: int, k:
     return [low, low, 2 * low, respondents, respondents, respondents]
 
 
-def _tighten(total: Bounds, parts: list[Bounds], q: int, p: int) -> None:
-    """Bounds consistency of ``total[q] = sum(part[p] for part in parts)``."""
-    lo_sum = hi_sum = 0
+def _tighten(total: Bounds, parts: list[Bounds], q: int, p: int, exact: int = 0) -> None:
+    """Bounds consistency of ``total[q] = exact + sum(part[p] for part in parts)``."""
+    lo_sum = hi_sum = exact
     for b in parts:
         lo_sum += b[p]
         hi_sum += b[p + HI]

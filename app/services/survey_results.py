@@ -291,6 +291,7 @@ class _ClassUnit:
     survey: Survey
     respondents: int
     counts: dict[str, tuple[int, int]]
+    roster_size: int | None = None
 
 
 def _class_units(wave: SurveyWave, catalog: Catalog) -> list[_ClassUnit]:
@@ -324,6 +325,7 @@ def _class_units(wave: SurveyWave, catalog: Catalog) -> list[_ClassUnit]:
                 survey=survey,
                 respondents=found["respondents"] if found else 0,
                 counts=found["counts"] if found else empty,
+                roster_size=window.roster_size,
             )
         )
     return units
@@ -362,7 +364,14 @@ def freeze(wave_id: int, catalog: Catalog) -> None:
         Unit(f"class:{c.class_id}", school_key, CLASS, c.respondents, c.counts) for c in classes
     ]
     units.append(Unit(school_key, None, SCHOOL, sum(c.respondents for c in classes), school_counts))
-    result_set = SurveyResultSet(wave_id=wave.id, method=METHOD, computed_on=utc_today())
+    rostered = [c for c in classes if c.roster_size]
+    result_set = SurveyResultSet(
+        wave_id=wave.id,
+        method=METHOD,
+        computed_on=utc_today(),
+        roster_respondents=sum(min(c.respondents, c.roster_size or 0) for c in rostered),
+        roster_size=sum(c.roster_size or 0 for c in rostered),
+    )
     db.session.add(result_set)
     try:
         view = disclosure.protect(units, RULES)
