@@ -151,10 +151,16 @@ def _frozen_wave(connection: Any, rosters: dict[int, int | None]) -> None:
     """A school's closed wave with a window per class (``rosters``: class id -> roster size)
     and results frozen as the revision before participation totals wrote them."""
     now = datetime(2025, 10, 1, tzinfo=UTC)
-    names = (
-        "platform deployment school school_class survey_wave survey_window survey_result_set"
-        " survey_result"
-    ).split()
+    names = [
+        "platform",
+        "deployment",
+        "school",
+        "school_class",
+        "survey_wave",
+        "survey_window",
+        "survey_result_set",
+        "survey_result",
+    ]
     tables = {name: Table(name, MetaData(), autoload_with=connection) for name in names}
     answered = {1: 18, 2: 12, 3: 25, 4: 7}
 
