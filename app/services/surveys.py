@@ -355,11 +355,11 @@ def clean_answers(survey: Survey, raw: Mapping[str, str]) -> dict[str, int]:
     """The answers as item id → option value; unknown items or options are refused, and an
     item left unanswered is simply absent (any item may be skipped)."""
     answers: dict[str, int] = {}
+    options = survey.option_values
     for item_id, option_id in raw.items():
         if not option_id:
             continue
-        scale = survey.scale_of(item_id)
-        value = scale.value_of(option_id) if scale is not None else None
+        value = options.get(item_id, {}).get(option_id)
         if value is None:
             raise SurveyProblem("bad-answer")
         answers[item_id] = value
