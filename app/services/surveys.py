@@ -16,6 +16,7 @@ import random
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -484,6 +485,10 @@ def _on_postgresql() -> bool:
     return bool(db.engine.dialect.name == "postgresql")
 
 
+# The connection that ``one_connection()`` lends to the single statements of one request.
+_LENT: ContextVar[Connection | None] = ContextVar("qadam_survey_connection", default=None)
+
+
 @contextmanager
 def _alone() -> Iterator[Connection]:
     """A connection on which every statement is a transaction of its own (autocommit).
@@ -492,8 +497,27 @@ def _alone() -> Iterator[Connection]:
     statement that is a whole transaction by itself, and no ORM session work. Once a
     statement has returned, it is committed.
     """
+    lent = _LENT.get()
+    if lent is not None:
+        yield lent
+        return
     with db.engine.connect() as connection:
         yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
+@contextmanager
+def one_connection() -> Iterator[None]:
+    """Run a request's survey statements (the target read, then the answer or the decline) on
+    one pooled connection rather than one each (PostgreSQL; nothing changes on SQLite)."""
+    if not _on_postgresql():
+        yield
+        return
+    with _alone() as connection:
+        token = _LENT.set(connection)
+        try:
+            yield
+        finally:
+            _LENT.reset(token)
 
 
 def submission_target(window_id: int, school_class_id: int | None, person_id: int) -> Target | None:
@@ -509,10 +533,11 @@ def submission_target(window_id: int, school_class_id: int | None, person_id: in
     return Target(int(row[0]), str(row[1]), str(row[2]), str(row[3])) if row else None
 
 
-def _record(window_id: int, key: str, outcome: str) -> None:
-    """Write the ledger row while the window is still open; raise ``window-closed`` if not."""
+def _record(window_id: int, key: str, outcome: str, connection: Any = None) -> None:
+    """Write the ledger row while the window is still open; raise ``window-closed`` if not.
+    On the session's transaction unless given a ``connection``."""
     written = (
-        _connection()
+        (connection or _connection())
         .execute(
             _ADD_LEDGER, {"id": random_id(), "window_id": window_id, "key": key, "outcome": outcome}
         )
@@ -582,13 +607,14 @@ def decline(target: Target, secret: bytes) -> None:
     """Record that someone chose not to take part (counted, nothing else)."""
     if target.status != OPEN:
         raise SurveyProblem("window-closed")
+    key = participant_key(secret, target.sub, target.window_id)
     try:
-        _record(
-            target.window_id,
-            participant_key(secret, target.sub, target.window_id),
-            DECLINED,
-        )
-        db.session.commit()
+        if _on_postgresql():
+            with _alone() as connection:
+                _record(target.window_id, key, DECLINED, connection)
+        else:
+            _record(target.window_id, key, DECLINED)
+            db.session.commit()
     except IntegrityError:
         db.session.rollback()
         raise SurveyProblem("already-taken-part") from None
