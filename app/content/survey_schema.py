@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 
 from .quiz_schema import Localized, pick
@@ -167,10 +168,20 @@ class Survey:
     indicators: tuple[Indicator, ...]
     folder: Path = field(compare=False)
 
-    @property
+    @cached_property
     def items(self) -> tuple[SurveyItem, ...]:
         """Every item, in the order respondents see them."""
         return tuple(item for section in self.sections for item in section.items)
+
+    @cached_property
+    def option_values(self) -> Mapping[str, Mapping[str, int]]:
+        """Each item's options as option id → value: made once, since every submission checks
+        each of its answers against it."""
+        found: dict[str, Mapping[str, int]] = {}
+        for item in self.items:
+            scale = self.scales.get(item.scale)
+            found[item.id] = {o.id: o.value for o in scale.options} if scale is not None else {}
+        return found
 
     def item(self, item_id: str) -> SurveyItem | None:
         return next((i for i in self.items if i.id == item_id), None)

@@ -14,12 +14,26 @@ import hashlib
 import hmac
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, func, insert, select, true, update
+from sqlalchemy import (
+    Connection,
+    Text,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from ..content import Catalog
@@ -342,11 +356,11 @@ def clean_answers(survey: Survey, raw: Mapping[str, str]) -> dict[str, int]:
     """The answers as item id → option value; unknown items or options are refused, and an
     item left unanswered is simply absent (any item may be skipped)."""
     answers: dict[str, int] = {}
+    options = survey.option_values
     for item_id, option_id in raw.items():
         if not option_id:
             continue
-        scale = survey.scale_of(item_id)
-        value = scale.value_of(option_id) if scale is not None else None
+        value = options.get(item_id, {}).get(option_id)
         if value is None:
             raise SurveyProblem("bad-answer")
         answers[item_id] = value
@@ -367,6 +381,7 @@ class Target:
 _WINDOW = SurveyWindow.__table__
 _LEDGER = SurveyParticipation.__table__
 _HELD = SurveyHeldResponse.__table__
+_RESPONSE = SurveyResponse.__table__
 # Statements built once: a submission is a hot path when a whole school answers at once.
 _PERSON = Person.__table__
 # The window and the person are unrelated rows: joined on "true", read in one round trip.
@@ -431,31 +446,98 @@ _ANSWER_IN_ONE = select(
     _HELD_COUNT.scalar_subquery().label("waiting"),
 )
 
+# PostgreSQL moves a batch in one statement too: it locks the window's held responses that no
+# other batch has taken (SKIP LOCKED), deletes them only if there are at least BATCH, and writes
+# them back in a random order with new random ids (both from gen_random_uuid(), a strong
+# random source). Deleting and writing are one statement, so one transaction: none is lost.
+_CANDIDATES = (
+    select(_HELD.c.id)
+    .where(_HELD.c.window_id == bindparam("window_id"))
+    .with_for_update(skip_locked=True)
+    .cte("candidates")
+    .prefix_with("MATERIALIZED")
+)
+_TAKEN = (
+    delete(_HELD)
+    .where(
+        _HELD.c.id.in_(select(_CANDIDATES.c.id)),
+        select(func.count()).select_from(_CANDIDATES).scalar_subquery() >= BATCH,
+    )
+    .returning(_HELD.c.answers)
+    .cte("taken")
+)
+_MOVE_BATCH = insert(_RESPONSE).from_select(
+    ["id", "window_id", "answers"],
+    select(
+        func.replace(cast(func.gen_random_uuid(), Text), "-", ""),
+        bindparam("window_id", type_=_RESPONSE.c.window_id.type),
+        _TAKEN.c.answers,
+    ).order_by(func.gen_random_uuid()),
+)
+
 
 def _connection() -> Any:
-    # The session's own connection and transaction, without the ORM's per-statement work: a
-    # submission is a hot path when a whole school answers at once.
+    # The session's own connection and transaction, without the ORM's per-statement work.
     return db.session.connection()
+
+
+def _on_postgresql() -> bool:
+    return bool(db.engine.dialect.name == "postgresql")
+
+
+# The connection that ``one_connection()`` lends to the single statements of one request.
+_LENT: ContextVar[Connection | None] = ContextVar("qadam_survey_connection", default=None)
+
+
+@contextmanager
+def _alone() -> Iterator[Connection]:
+    """A connection on which every statement is a transaction of its own (autocommit).
+
+    For PostgreSQL's single-statement submissions: no BEGIN and COMMIT round trips around a
+    statement that is a whole transaction by itself, and no ORM session work. Once a
+    statement has returned, it is committed.
+    """
+    lent = _LENT.get()
+    if lent is not None:
+        yield lent
+        return
+    with db.engine.connect() as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
+@contextmanager
+def one_connection() -> Iterator[None]:
+    """Run a request's survey statements (the target read, then the answer or the decline) on
+    one pooled connection rather than one each (PostgreSQL; nothing changes on SQLite)."""
+    if not _on_postgresql():
+        yield
+        return
+    with _alone() as connection:
+        token = _LENT.set(connection)
+        try:
+            yield
+        finally:
+            _LENT.reset(token)
 
 
 def submission_target(window_id: int, school_class_id: int | None, person_id: int) -> Target | None:
     """The window, if it is of the launched class, with the person's platform user id."""
     if school_class_id is None:
         return None
-    row = (
-        _connection()
-        .execute(
-            _TARGET, {"window_id": window_id, "class_id": school_class_id, "person_id": person_id}
-        )
-        .first()
-    )
+    params = {"window_id": window_id, "class_id": school_class_id, "person_id": person_id}
+    if _on_postgresql():
+        with _alone() as connection:
+            row = connection.execute(_TARGET, params).first()
+    else:
+        row = _connection().execute(_TARGET, params).first()
     return Target(int(row[0]), str(row[1]), str(row[2]), str(row[3])) if row else None
 
 
-def _record(window_id: int, key: str, outcome: str) -> None:
-    """Write the ledger row while the window is still open; raise ``window-closed`` if not."""
+def _record(window_id: int, key: str, outcome: str, connection: Any = None) -> None:
+    """Write the ledger row while the window is still open; raise ``window-closed`` if not.
+    On the session's transaction unless given a ``connection``."""
     written = (
-        _connection()
+        (connection or _connection())
         .execute(
             _ADD_LEDGER, {"id": random_id(), "window_id": window_id, "key": key, "outcome": outcome}
         )
@@ -475,17 +557,44 @@ def submit(target: Target, survey: Survey, secret: bytes, raw: Mapping[str, str]
     if target.status != OPEN:
         raise SurveyProblem("window-closed")
     answers = clean_answers(survey, raw)
-    window_id = target.window_id
-    key = participant_key(secret, target.sub, window_id)
+    key = participant_key(secret, target.sub, target.window_id)
+    if _on_postgresql():
+        _submit_alone(target.window_id, key, answers)
+    else:
+        _submit_in_session(target.window_id, key, answers)
+
+
+def _submit_alone(window_id: int, key: str, answers: dict[str, int]) -> None:
+    """PostgreSQL: the answer in one statement, then a batch move in one more when due."""
+    with _alone() as connection:
+        try:
+            row = connection.execute(
+                _ANSWER_IN_ONE,
+                {
+                    "id": random_id(),
+                    "window_id": window_id,
+                    "key": key,
+                    "outcome": ANSWERED,
+                    "held_id": random_id(),
+                    "answers": answers,
+                },
+            ).one()
+        except IntegrityError:
+            raise SurveyProblem("already-taken-part") from None
+        if not row.written:
+            raise SurveyProblem("window-closed")
+        if int(row.waiting) + 1 >= BATCH:
+            connection.execute(_MOVE_BATCH, {"window_id": window_id})
+
+
+def _submit_in_session(window_id: int, key: str, answers: dict[str, int]) -> None:
+    """SQLite: the ledger row, the held response and the count, one transaction."""
     try:
-        if _connection().dialect.name == "postgresql":
-            waiting = _answer_in_one(window_id, key, answers)
-        else:
-            _record(window_id, key, ANSWERED)
-            _connection().execute(
-                _ADD_HELD, {"id": random_id(), "window_id": window_id, "answers": answers}
-            )
-            waiting = _connection().execute(_HELD_COUNT, {"window_id": window_id}).scalar() or 0
+        _record(window_id, key, ANSWERED)
+        _connection().execute(
+            _ADD_HELD, {"id": random_id(), "window_id": window_id, "answers": answers}
+        )
+        waiting = _connection().execute(_HELD_COUNT, {"window_id": window_id}).scalar() or 0
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -494,40 +603,18 @@ def submit(target: Target, survey: Survey, secret: bytes, raw: Mapping[str, str]
         move_held(window_id, waiting=waiting)
 
 
-def _answer_in_one(window_id: int, key: str, answers: dict[str, int]) -> int:
-    """The ledger row and the held response in one statement; how many are held now."""
-    row = (
-        _connection()
-        .execute(
-            _ANSWER_IN_ONE,
-            {
-                "id": random_id(),
-                "window_id": window_id,
-                "key": key,
-                "outcome": ANSWERED,
-                "held_id": random_id(),
-                "answers": answers,
-            },
-        )
-        .one()
-    )
-    if not row.written:
-        db.session.rollback()
-        raise SurveyProblem("window-closed")
-    return int(row.waiting) + 1
-
-
 def decline(target: Target, secret: bytes) -> None:
     """Record that someone chose not to take part (counted, nothing else)."""
     if target.status != OPEN:
         raise SurveyProblem("window-closed")
+    key = participant_key(secret, target.sub, target.window_id)
     try:
-        _record(
-            target.window_id,
-            participant_key(secret, target.sub, target.window_id),
-            DECLINED,
-        )
-        db.session.commit()
+        if _on_postgresql():
+            with _alone() as connection:
+                _record(target.window_id, key, DECLINED, connection)
+        else:
+            _record(target.window_id, key, DECLINED)
+            db.session.commit()
     except IntegrityError:
         db.session.rollback()
         raise SurveyProblem("already-taken-part") from None

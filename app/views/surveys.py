@@ -139,32 +139,34 @@ def _my_target(window_id: int) -> surveys.Target:
 @bp.post("/<int:window_id>/answers")
 @require_role(ActorRole.STUDENT, *STAFF)
 def answers(window_id: int) -> ResponseReturnValue:
-    target = _my_target(window_id)
-    survey = catalog().survey(target.survey_id)
-    if survey is None:
-        abort(404)
-    if not surveys.respondent_is(survey, g.actor.role.value):
-        abort(403)
-    # The CSRF token was checked for every POST before this view (CSRFProtect).
-    raw = {item.id: request.form.get(f"a-{item.id}", "") for item in survey.items}
-    try:
-        surveys.submit(target, survey, _secret(), raw)
-    except surveys.SurveyProblem as problem:
-        if problem.reason != "already-taken-part":
-            status = 409 if problem.reason == "window-closed" else 400
-            raise PlainProblem(status, problem_message(problem.reason)) from problem
+    with surveys.one_connection():
+        target = _my_target(window_id)
+        survey = catalog().survey(target.survey_id)
+        if survey is None:
+            abort(404)
+        if not surveys.respondent_is(survey, g.actor.role.value):
+            abort(403)
+        # The CSRF token was checked for every POST before this view (CSRFProtect).
+        raw = {item.id: request.form.get(f"a-{item.id}", "") for item in survey.items}
+        try:
+            surveys.submit(target, survey, _secret(), raw)
+        except surveys.SurveyProblem as problem:
+            if problem.reason != "already-taken-part":
+                status = 409 if problem.reason == "window-closed" else 400
+                raise PlainProblem(status, problem_message(problem.reason)) from problem
     return redirect(url_for("surveys.help_screen", window_id=window_id, done=1), code=303)
 
 
 @bp.post("/<int:window_id>/decline")
 @require_role(ActorRole.STUDENT, *STAFF)
 def decline(window_id: int) -> ResponseReturnValue:
-    target = _my_target(window_id)
-    try:
-        surveys.decline(target, _secret())
-    except surveys.SurveyProblem as problem:
-        if problem.reason != "already-taken-part":
-            raise PlainProblem(409, problem_message(problem.reason)) from problem
+    with surveys.one_connection():
+        target = _my_target(window_id)
+        try:
+            surveys.decline(target, _secret())
+        except surveys.SurveyProblem as problem:
+            if problem.reason != "already-taken-part":
+                raise PlainProblem(409, problem_message(problem.reason)) from problem
     return redirect(url_for("surveys.help_screen", window_id=window_id, done=1), code=303)
 
 

@@ -350,6 +350,38 @@ def test_storage_order_and_transaction_ids_do_not_identify_a_student(
     assert in_order < len(batches), "shuffled batches do not keep the submission order"
 
 
+def test_a_batch_never_moves_fewer_than_5_while_another_batch_holds_some(
+    app: Any, school: SurveyedSchool, request: pytest.FixtureRequest
+) -> None:
+    """Two submissions of a class may both find 5 responses held and move a batch at once:
+    the one that finds some of them taken by the other moves nothing (a batch of 3 would tie
+    its responses to fewer than 5 children), and nothing is lost: they move with the next."""
+    if request.config.getoption("--db") != "postgresql":
+        pytest.skip("PostgreSQL's one-statement batch move")
+    window = school.window_id()
+    for n in range(4):
+        answer(school.student(f"pupil-b{n}"), window, {ITEM: "not-at-all"})
+    with app.app_context():
+        engine = db.engine
+    counting = text(
+        "SELECT (SELECT count(*) FROM survey_held_response), (SELECT count(*) FROM survey_response)"
+    )
+    with engine.connect() as other:  # another submission's batch, in the middle of its move
+        other.execute(text("SELECT id FROM survey_held_response ORDER BY id LIMIT 2 FOR UPDATE"))
+        assert (
+            answer(school.student("pupil-b4"), window, {ITEM: "once-or-twice"}).status_code == 303
+        )
+        with engine.connect() as reading:
+            assert tuple(reading.execute(counting).one()) == (5, 0), "3 were free: none moved"
+        other.rollback()
+    assert answer(school.student("pupil-b5"), window, {ITEM: "not-at-all"}).status_code == 303
+    with app.app_context():
+        assert tuple(db.session.execute(counting).one()) == (0, 6), "the next moved all six"
+        moved = db.session.scalars(select(SurveyResponse.answers)).all()
+        assert sorted(found[ITEM] for found in moved) == [0, 0, 0, 0, 0, 1]
+        assert surveys.participation(window).answered == 6
+
+
 def test_a_submission_that_meets_the_closing_is_refused_not_left_held(
     app: Any, school: SurveyedSchool
 ) -> None:
