@@ -20,6 +20,10 @@ measured:
   two seconds, for the latency a class sees (saturated, latency is the queue: students ÷
   throughput).
 
+The two saturated phases run in halves of ``--seconds / 2``, in the order bare, submit, submit,
+bare, and each is reported as the sum of its halves: load from elsewhere on a shared machine
+that comes and goes then falls on both alike. The ratio of each pair of halves is printed too.
+
 The exit code is 1 if any request failed, 2 if the setup failed, else 0. Nothing is asserted.
 """
 
@@ -45,7 +49,13 @@ from app import create_app
 from app.extensions import db
 from app.models import SurveyParticipation, SurveyResponse
 from app.models.survey import SurveyHeldResponse
-from tests.bench.launch_throughput import PhaseResult, prepare_database, run_phase, split_clients
+from tests.bench.launch_throughput import (
+    Operation,
+    PhaseResult,
+    prepare_database,
+    run_phase,
+    split_clients,
+)
 from tests.bench.quiz_throughput import paced
 from tests.conftest import CONTENT_ROOT, app_config
 from tests.support.platform_simulator import PlatformSimulator
@@ -233,6 +243,19 @@ def print_report(phases: list[PhaseResult], setup: Setup, clients: int, windows:
         print("\n".join(log[-20:]))
 
 
+def joined(one: PhaseResult, other: PhaseResult) -> PhaseResult:
+    """Two runs of one phase as one."""
+    return PhaseResult(
+        name=one.name,
+        seconds=one.seconds + other.seconds,
+        latencies=one.latencies + other.latencies,
+        errors=one.errors + other.errors,
+        error_samples=one.error_samples + other.error_samples,
+        server_cpu_seconds=one.server_cpu_seconds + other.server_cpu_seconds,
+        client_cpu_seconds=one.client_cpu_seconds + other.client_cpu_seconds,
+    )
+
+
 def _phase(name: str, first_wave: int) -> str:
     """Point the next phase's students at their first wave (the forked clients inherit it)."""
     _PLAN.first_wave = first_wave
@@ -255,7 +278,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--clients must be at least 1")
     seconds = args.seconds or (2.0 if args.quick else 10.0)
     warmup = 0.5 if args.quick else 1.0
-    saturated_waves, paced_waves = waves_for(args.clients, seconds, warmup)
+    half = seconds / 2
+    # Each saturated phase runs as two halves, bare–submit–submit–bare, so that load from
+    # elsewhere on a shared machine that comes and goes falls on both alike.
+    half_waves, _ = waves_for(args.clients, half, warmup)
+    _, paced_waves = waves_for(args.clients, seconds, warmup)
+    saturated_waves = 2 * half_waves
     classes = math.ceil(args.clients / CLASS_SIZE)
     with tempfile.TemporaryDirectory(prefix="qadam-bench-") as tmp:
         try:
@@ -270,16 +298,39 @@ def main(argv: list[str] | None = None) -> int:
                 _PLAN.windows = open_windows(setup.app, classes, saturated_waves + paced_waves)
                 steps.append(f"windows {time.monotonic() - began:.1f} s")
                 print("setup: " + ", ".join(steps) + " (cumulative)")
-                measure = {"clients": args.clients, "seconds": seconds, "warmup": warmup}
-                phases = [
-                    run_phase(_phase(name, first), op, setup.server, setup.simulator, **measure)
-                    for name, op, first in (
-                        ("bare POST", bare_post, 0),
-                        ("submit", submit, 0),
-                        ("submit@2s", paced(submit, SUBMIT_PACE), saturated_waves),
-                    )[: 2 if args.quick else 3]
+
+                def phase(name: str, op: Operation, first: int, length: float) -> PhaseResult:
+                    return run_phase(
+                        _phase(name, first),
+                        op,
+                        setup.server,
+                        setup.simulator,
+                        clients=args.clients,
+                        seconds=length,
+                        warmup=warmup,
+                    )
+
+                halves = [
+                    phase("bare POST", bare_post, 0, half),
+                    phase("submit", submit, 0, half),
+                    phase("submit", submit, half_waves, half),
+                    phase("bare POST", bare_post, 0, half),
                 ]
+                phases = [joined(halves[0], halves[3]), joined(halves[1], halves[2])]
+                if not args.quick:
+                    phases.append(
+                        phase("submit@2s", paced(submit, SUBMIT_PACE), saturated_waves, seconds)
+                    )
                 print_report(phases, setup, args.clients, classes * len(_PLAN.windows[0]))
+                first, second = (
+                    100 * s.per_second / b.per_second if b.per_second else float("nan")
+                    for b, s in ((halves[0], halves[1]), (halves[3], halves[2]))
+                )
+                print(
+                    f"       each half: {first:.1f}% then {second:.1f}% (requests/s: "
+                    + ", ".join(f"{p.name} {p.per_second:.0f}" for p in halves)
+                    + ")"
+                )
                 return 1 if any(p.errors for p in phases) else 0
         except Exception:
             traceback.print_exc()
