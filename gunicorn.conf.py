@@ -7,6 +7,7 @@ shares the catalog's memory. Workers, the address and the rest come from the com
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 wsgi_app = "app:create_app()"
@@ -26,3 +27,7 @@ def when_ready(server: Any) -> None:
         # Content with problems: keep serving what works (logins, launches); the pages that
         # need the catalog fail as they would have at their first request.
         server.log.exception("the content catalog could not be loaded")
+    # What the master loaded (the app, the catalog, templates) lives as long as the workers:
+    # kept out of the collector's reach, a worker's full collections no longer walk it, nor
+    # write to the pages it shares with the master.
+    gc.freeze()
