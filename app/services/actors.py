@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from lti import Role
 
 from ..extensions import db
-from ..models import CoordinatorGrant, Membership, Person, SchoolClass
+from ..models import CoordinatorGrant, Membership, Person, ResourceLink, SchoolClass
 from ..models.base import utcnow
 from . import platforms, resource_links, schools
 
@@ -152,6 +152,68 @@ _MEMBERSHIP = select(Membership.id, Membership.role, Membership.last_launch_at).
     Membership.person_id == bindparam("person_id"),
     Membership.school_class_id == bindparam("school_class_id"),
 )
+# A repeated launch reads everything it may update in one statement: its person (with any
+# grant), its class (with the person's membership) and its activity. Any of them that is not
+# there yet is added as a first launch adds it.
+_KNOWN = (
+    select(
+        *_PERSON.selected_columns,
+        *(c.label("class_" + c.name) for c in _CLASS.selected_columns),
+        *(c.label("activity_" + c.key) for c in resource_links.LINK_COLUMNS),
+    )
+    .select_from(Person)
+    .outerjoin(CoordinatorGrant, CoordinatorGrant.person_id == Person.id)
+    .outerjoin(
+        SchoolClass,
+        (SchoolClass.platform_id == Person.platform_id)
+        & (SchoolClass.context_id == bindparam("context_id")),
+    )
+    .outerjoin(
+        Membership,
+        (Membership.school_class_id == SchoolClass.id) & (Membership.person_id == Person.id),
+    )
+    .outerjoin(
+        ResourceLink,
+        (ResourceLink.school_class_id == SchoolClass.id)
+        & (ResourceLink.link_id == bindparam("link_id")),
+    )
+    .where(Person.platform_id == bindparam("platform_id"), Person.sub == bindparam("sub"))
+)
+
+
+class _KnownClass(NamedTuple):
+    """The class's row (with the person's membership) as ``_CLASS`` reads it."""
+
+    id: int
+    school_id: int | None
+    title: str
+    label: str
+    band: str | None
+    last_launch_at: Any
+    roster_url: str | None
+    membership_id: int | None
+    membership_role: str | None
+    membership_launch_at: Any
+
+
+# For ``_record_class``: the caller did not read the class's row.
+_NOT_READ: Any = object()
+
+
+def _known_class(row: Any) -> _KnownClass | None:
+    if row.class_id is None:
+        return None
+    return _KnownClass(*(getattr(row, "class_" + name) for name in _KnownClass._fields))
+
+
+def _known_link(row: Any) -> Any:
+    """The activity's row, None when there is none, NOT_READ when the class is not known."""
+    if row.class_id is None:
+        return resource_links.NOT_READ
+    if row.activity_id is None:
+        return None
+    fields = resource_links.KnownLink._fields
+    return resource_links.KnownLink(*(getattr(row, "activity_" + name) for name in fields))
 
 
 def _row(query: Any, params: dict[str, Any]) -> Any:
@@ -208,7 +270,13 @@ def record_launch(
         raise UnknownRegistration(launch.deployment_id)
     platform_id = registration.platform_id
     now = utcnow()
-    person = _find_or_add(_PERSON, Person, {"platform_id": platform_id, "sub": launch.sub})
+    lookup = {"platform_id": platform_id, "sub": launch.sub}
+    if launch.context is not None:
+        params = {"context_id": launch.context.id, "link_id": resource_links.link_key(launch)}
+        known = _row(_KNOWN, {**lookup, **params})
+    else:
+        known = _row(_PERSON, lookup)
+    person = known if known is not None else _add(_PERSON, Person, lookup)
     person_id = person.id
     # The grant counts for a course teacher only: a site administrator is a coordinator of
     # every school of the site, a student never one.
@@ -219,10 +287,21 @@ def record_launch(
     resource_link_pk = None
     if launch.context is not None:
         launched = _record_class(
-            platform_id, deployment_pk, person_id, role, launch.context, now, school_param
+            platform_id,
+            deployment_pk,
+            person_id,
+            role,
+            launch.context,
+            now,
+            school_param,
+            _known_class(known) if known is not None else _NOT_READ,
         )
         resource_link_pk = resource_links.record_link(
-            launched.id, launched.roster_url, launch, lesson_id
+            launched.id,
+            launched.roster_url,
+            launch,
+            lesson_id,
+            _known_link(known) if known is not None else resource_links.NOT_READ,
         )
     school_id = launched.school_id if launched else None
     db.session.commit()
@@ -257,15 +336,18 @@ def _record_class(
     context: Any,
     now: Any,
     school_param: str | None,
+    found: Any = _NOT_READ,
 ) -> _LaunchedClass:
     """Find or add the launch's class and the person's membership; return the class's id,
-    roster URL, school and band. Writes only what changed (and the last launch every
-    TOUCH_INTERVAL); looks for a school only for a new class or one from before schools
-    existed."""
+    roster URL, school and band. ``found`` is the class's row if the caller read it (None:
+    there is none yet; ``_NOT_READ``: look it up). Writes only what changed (and the last
+    launch every TOUCH_INTERVAL); looks for a school only for a new class or one from before
+    schools existed."""
     title, label = context.title[:255], context.label[:100]
     lookup = {"platform_id": platform_id, "context_id": context.id}
     params = {"person_id": person_id}
-    found = _row(_CLASS, {**lookup, **params})
+    if found is _NOT_READ:
+        found = _row(_CLASS, {**lookup, **params})
     changes: dict[str, Any] = {}
     school_id = found.school_id if found is not None else None
     if school_id is None:
