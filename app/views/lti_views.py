@@ -69,26 +69,25 @@ class NoRoleForLaunch(Exception):
 def login() -> ResponseReturnValue:
     # Only a secure page inside a frame can lose its cookies; check there, before the redirect.
     in_frame = request.headers.get("Sec-Fetch-Dest") == "iframe" and request.is_secure
-    store = DatabaseKeyValueStore(deferred=True)
-    response = lti.oidc_login(
-        tool_conf(),
-        storage(store),
-        launch_url=tool_url("lti.launch"),
-        check_cookies=in_frame,
-        cookie_texts=(
-            {
-                "main_msg": _(
-                    "Your browser does not let Qadam keep you signed in inside this page."
-                ),
-                "click_msg": _("Open Qadam in a new window"),
-                "loading_msg": _("Loading…"),
-            }
-            if in_frame
-            else None
-        ),
-    )
-    store.commit()
-    return response
+    # The login's one write (its state, nonce and parameters) is its only database work.
+    with DatabaseKeyValueStore.transaction() as store:
+        return lti.oidc_login(
+            tool_conf(),
+            storage(store),
+            launch_url=tool_url("lti.launch"),
+            check_cookies=in_frame,
+            cookie_texts=(
+                {
+                    "main_msg": _(
+                        "Your browser does not let Qadam keep you signed in inside this page."
+                    ),
+                    "click_msg": _("Open Qadam in a new window"),
+                    "loading_msg": _("Loading…"),
+                }
+                if in_frame
+                else None
+            ),
+        )
 
 
 @bp.route("/lti/launch", methods=["POST"])
