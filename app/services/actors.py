@@ -8,7 +8,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lti import Role
@@ -216,11 +216,12 @@ def _known_link(row: Any) -> Any:
     return resource_links.KnownLink(*(getattr(row, "activity_" + name) for name in fields))
 
 
-def _row(query: Any, params: dict[str, Any]) -> Any:
-    return db.session.connection().execute(query, params).first()
+def _row(conn: Connection, query: Any, params: dict[str, Any]) -> Any:
+    return conn.execute(query, params).first()
 
 
 def _find_or_add(
+    conn: Connection,
     query: Any,
     model: type[M],
     lookup: dict[str, Any],
@@ -228,11 +229,12 @@ def _find_or_add(
     **values: object,
 ) -> Any:
     """The row ``query`` finds for ``lookup`` and ``params``; inserted with ``values`` if none."""
-    found = _row(query, {**lookup, **(params or {})})
-    return found if found is not None else _add(query, model, lookup, params, **values)
+    found = _row(conn, query, {**lookup, **(params or {})})
+    return found if found is not None else _add(conn, query, model, lookup, params, **values)
 
 
 def _add(
+    conn: Connection,
     query: Any,
     model: type[M],
     lookup: dict[str, Any],
@@ -242,11 +244,11 @@ def _add(
     """Insert the row ``query`` did not find, and return what it finds now (another launch's
     row when a concurrent launch inserted it first)."""
     try:
-        with db.session.begin_nested():
-            db.session.add(model(**lookup, **values))
+        with conn.begin_nested():
+            conn.execute(insert(model).values(**lookup, **values))
     except IntegrityError:
         pass  # a concurrent launch created it first
-    return db.session.connection().execute(query, {**lookup, **(params or {})}).one()
+    return conn.execute(query, {**lookup, **(params or {})}).one()
 
 
 def record_launch(
@@ -255,13 +257,17 @@ def record_launch(
     lesson_id: str | None = None,
     *,
     school_param: str | None = None,
+    connection: Connection,
 ) -> Actor:
-    """Record the person, class, membership and activity of a launch in one transaction.
+    """Record the person, class, membership and activity of a launch, and commit
+    ``connection``'s transaction (which holds the launch's other writes).
 
     ``lesson_id`` is the lesson the activity opens, if any; ``school_param`` the value of the
     custom parameter naming the class's school, if any. A teacher holding a coordinator grant
-    acts as coordinator of the grant's school.
+    acts as coordinator of the grant's school. Everything goes through ``connection``,
+    without the ORM session: a launch is the tool's most frequent request.
     """
+    conn = connection
     registration = platforms.registrations().get(launch.issuer, launch.client_id)
     if registration is None:
         raise UnknownRegistration(launch.issuer)
@@ -273,10 +279,10 @@ def record_launch(
     lookup = {"platform_id": platform_id, "sub": launch.sub}
     if launch.context is not None:
         params = {"context_id": launch.context.id, "link_id": resource_links.link_key(launch)}
-        known = _row(_KNOWN, {**lookup, **params})
+        known = _row(conn, _KNOWN, {**lookup, **params})
     else:
-        known = _row(_PERSON, lookup)
-    person = known if known is not None else _add(_PERSON, Person, lookup)
+        known = _row(conn, _PERSON, lookup)
+    person = known if known is not None else _add(conn, _PERSON, Person, lookup)
     person_id = person.id
     # The grant counts for a course teacher only: a site administrator is a coordinator of
     # every school of the site, a student never one.
@@ -287,6 +293,7 @@ def record_launch(
     resource_link_pk = None
     if launch.context is not None:
         launched = _record_class(
+            conn,
             platform_id,
             deployment_pk,
             person_id,
@@ -302,9 +309,10 @@ def record_launch(
             launch,
             lesson_id,
             _known_link(known) if known is not None else resource_links.NOT_READ,
+            connection=conn,
         )
     school_id = launched.school_id if launched else None
-    db.session.commit()
+    conn.commit()
     return Actor(
         person_id=person_id,
         platform_id=platform_id,
@@ -329,6 +337,7 @@ class _LaunchedClass(NamedTuple):
 
 
 def _record_class(
+    conn: Connection,
     platform_id: int,
     deployment_pk: int,
     person_id: int,
@@ -347,13 +356,16 @@ def _record_class(
     lookup = {"platform_id": platform_id, "context_id": context.id}
     params = {"person_id": person_id}
     if found is _NOT_READ:
-        found = _row(_CLASS, {**lookup, **params})
+        found = _row(conn, _CLASS, {**lookup, **params})
     changes: dict[str, Any] = {}
     school_id = found.school_id if found is not None else None
     if school_id is None:
-        school_id = schools.school_for_launch(platform_id, deployment_pk, school_param)
+        school_id = schools.school_for_launch(
+            platform_id, deployment_pk, school_param, connection=conn
+        )
         if found is None:
             found = _add(
+                conn,
                 _CLASS,
                 SchoolClass,
                 lookup,
@@ -373,9 +385,7 @@ def _record_class(
     ):
         changes.update(title=title, label=label, last_launch_at=now)
     if changes:
-        db.session.execute(
-            update(SchoolClass).where(SchoolClass.id == school_class_id).values(**changes)
-        )
+        conn.execute(update(SchoolClass).where(SchoolClass.id == school_class_id).values(**changes))
     if found.membership_id is not None:
         membership_id, member_role, member_at = (
             found.membership_id,
@@ -384,6 +394,7 @@ def _record_class(
         )
     else:
         membership = _find_or_add(
+            conn,
             _MEMBERSHIP,
             Membership,
             {"person_id": person_id, "school_class_id": school_class_id},
@@ -392,7 +403,7 @@ def _record_class(
         )
         membership_id, member_role, member_at = membership
     if member_role != role.value or member_at < now - TOUCH_INTERVAL:
-        db.session.execute(
+        conn.execute(
             update(Membership)
             .where(Membership.id == membership_id)
             .values(role=role.value, last_launch_at=now)

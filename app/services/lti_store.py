@@ -62,11 +62,20 @@ class DatabaseKeyValueStore:
     @classmethod
     @contextmanager
     def transaction(cls) -> Iterator[DatabaseKeyValueStore]:
-        """A store on a connection of its own, committed when the block ends (rolled back if
-        it raises): for a request whose only database work is the store's (a login), without
-        the ORM session's bookkeeping around its one write."""
+        """A store on a connection of its own, outside the ORM session: what :meth:`commit`
+        has not committed is committed when the block ends, or rolled back if it raises.
+
+        For the requests a launch makes (the login, the launch), whose database work is the
+        store's and the launch's record (:attr:`connection`): without the session's
+        bookkeeping around a handful of statements.
+        """
         with db.engine.begin() as connection:
             yield cls(deferred=True, connection=connection)
+
+    @property
+    def connection(self) -> Any:
+        """The connection the store writes on (its own, or the session's)."""
+        return self._connection()
 
     def _connection(self) -> Any:
         # The session's connection and transaction (or the store's own), without the ORM's
@@ -76,6 +85,8 @@ class DatabaseKeyValueStore:
     def commit(self) -> None:
         if self._own is None:
             db.session.commit()
+        else:
+            self._own.commit()
 
     def _done(self) -> None:
         if not self.deferred:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..content.quiz_schema import AttemptPolicy
@@ -57,16 +57,19 @@ def record_link(
     launch: Launch,
     lesson_id: str | None,
     found: Any = NOT_READ,
+    *,
+    connection: Connection,
 ) -> int | None:
     """Keep the class's roster URL and the launched activity's AGS endpoint up to date.
 
     ``found`` is the activity's row (a :class:`KnownLink`) when the caller read it already,
     None when it read that there is none.
-    Writes only what changed; the caller commits. Returns the activity's row id, or None
-    when the launch named no activity.
+    Writes only what changed, through ``connection``; the caller commits. Returns the
+    activity's row id, or None when the launch named no activity.
     """
+    conn = connection
     if launch.nrps_url and launch.nrps_url != roster_url:
-        db.session.execute(
+        conn.execute(
             update(SchoolClass)
             .where(SchoolClass.id == school_class_id)
             .values(roster_url=launch.nrps_url)
@@ -84,12 +87,10 @@ def record_link(
     }
     key = {"school_class_id": school_class_id, "link_id": link_key(launch)}
     if found is NOT_READ:
-        found = db.session.connection().execute(_LINK, key).first()
+        found = conn.execute(_LINK, key).first()
     if found is None:
-        link = ResourceLink(**key, **wanted)
-        db.session.add(link)
-        db.session.flush()
-        return int(link.id)
+        added = insert(ResourceLink).values(**key, **wanted).returning(ResourceLink.id)
+        return int(conn.execute(added).scalar_one())
     current = {
         "title": found.title,
         "lesson_id": found.lesson_id,
@@ -99,7 +100,7 @@ def record_link(
         "counts": found.counts,
     }
     if current != wanted:
-        db.session.execute(
+        conn.execute(
             update(ResourceLink)
             .where(ResourceLink.id == found.id)
             .values(**wanted, updated_at=utcnow())
