@@ -12,6 +12,7 @@ from sqlalchemy import event, func, select, update
 
 from app.extensions import db
 from app.models import Membership, Person, ResourceLink, SchoolClass
+from app.services import actors
 
 CLASS = {"id": "course-cost", "title": "7B", "label": "7B"}
 
@@ -103,6 +104,20 @@ def test_a_known_person_launching_from_a_new_class_or_activity_gets_them_recorde
         (CLASS["id"], "rl-3"): None,
         ("course-other", "rl-2"): None,
     }
+
+
+def test_a_person_a_concurrent_launch_added_first_is_read_not_added_twice(
+    app: Any, client: Any, platform: Any
+) -> None:
+    launch(platform, client, "learner")
+    with app.app_context(), db.engine.connect() as conn:
+        first = conn.execute(select(Person.id, Person.platform_id, Person.sub)).one()
+        lookup = {"platform_id": first.platform_id, "sub": first.sub}
+        # What a launch does when its read found no one and another launch added them since.
+        found = actors._add(conn, actors._PERSON, Person, lookup)
+        assert found.id == first.id
+        conn.commit()  # the refused insert left the transaction usable
+        assert conn.execute(select(func.count()).select_from(Person)).scalar() == 1
 
 
 def test_a_class_from_before_schools_gets_its_school_at_its_next_launch(
