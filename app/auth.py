@@ -16,7 +16,6 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, g, request, session
-from flask_wtf.csrf import generate_csrf
 
 from .services.actors import Actor, ActorRole
 
@@ -27,6 +26,8 @@ LAUNCH_PARAM = "launch"
 MAX_LAUNCHES = 6
 # Endpoints that take no launch key: the protocol's own and the demo platform's.
 _KEYLESS_BLUEPRINTS = frozenset({"lti", "demo"})
+# Where Flask-WTF keeps the raw form token in the session (its WTF_CSRF_FIELD_NAME).
+CSRF_FIELD = "csrf_token"
 
 
 def remember_actor(actor: Actor, launch_locale: str) -> str:
@@ -62,16 +63,22 @@ def remember_actor(actor: Actor, launch_locale: str) -> str:
     }
     if actor.band:
         kept[key]["b"] = actor.band
-    csrf_token = session.get("csrf_token") if kept else None
+    form_token = session.get(CSRF_FIELD) if kept else None
     session.clear()  # the language chosen earlier gives way to the launch's
-    if csrf_token:
-        session["csrf_token"] = csrf_token  # the same person's other tabs keep working
+    # The same person's other tabs keep their form token. A new person's is made now, in the
+    # cookie the launch sets anyway, so the page the launch opens does not write the cookie a
+    # second time.
+    session[CSRF_FIELD] = form_token if isinstance(form_token, str) else _new_form_token()
     session[SESSION_KEY] = kept
     g.launch_key = key
-    # A new person's form token is made now, in the cookie the launch sets anyway, so the
-    # page the launch opens does not write the cookie a second time.
-    generate_csrf()
     return key
+
+
+def _new_form_token() -> str:
+    """A raw form token, 160 random bits as 40 hex digits like Flask-WTF's own. Only the raw
+    token goes in the session here: the signed copy that forms carry is made from it when a
+    page shows a form, and a launch answers with a redirect."""
+    return secrets.token_hex(20)
 
 
 def _entries() -> dict[str, dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Collection, Mapping
@@ -12,12 +13,14 @@ from urllib.parse import urlencode
 
 import jwt
 import requests
-from pylti1p3.contrib.flask import FlaskCookieService, FlaskMessageLaunch, FlaskRequest
-from pylti1p3.exception import LtiException
+from jwcrypto.jwk import JWK
+from pylti1p3.contrib.flask import FlaskCookieService, FlaskMessageLaunch
+from pylti1p3.exception import LtiException, LtiKeyException
 from pylti1p3.registration import Registration
 
 from . import claims as c
 from .errors import LaunchError, LaunchProblem
+from .flask_request import current_request
 from .http import TimeoutSession
 from .storage import StoreLaunchDataStorage, StoreSessionService
 from .tool import LookupToolConf, PlatformRecord
@@ -33,6 +36,10 @@ KEY_REFETCH_COOLDOWN = 60
 # Each process also keeps key sets in memory for a short while, sparing the store a read.
 KEY_SET_MEMORY_LIFETIME = 300
 _key_sets: dict[str, tuple[float, Any]] = {}
+# Platform keys ready for the signature check, by their JWK: converting a JWK (to PEM, then
+# parsing that) costs more than the check itself. Only keys of a platform's key set get here.
+MAX_CONVERTED_KEYS = 64
+_converted_keys: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -167,7 +174,7 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
         requests_session: requests.Session,
         custom_params: Collection[str] = (),
     ) -> None:
-        request = FlaskRequest()
+        request = current_request()
         cookies = FlaskCookieService(request)
         self._session = StoreSessionService(storage, launch_lifetime, custom_params)
         super().__init__(
@@ -339,7 +346,31 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
         self._storage.delete_value("key-set-url-" + digest)
         return True
 
-    def _public_key(self) -> tuple[str, str]:
+    def get_public_key(self) -> tuple[Any, str]:
+        """The platform's key that signed the token, found as pylti1p3 finds it (the key set's
+        key with the token's kid and alg), converted once per process."""
+        registration, _record = self._registered()
+        key_set = registration.get_key_set()
+        if not key_set:
+            url = registration.get_key_set_url()
+            if not url or not url.startswith(("http://", "https://")):
+                raise LtiKeyException(f"The public key set URL is invalid: {url}")
+            key_set = self.fetch_public_key(url)
+            registration.set_key_set(key_set)
+        header = self._jwt.get("header", {})
+        kid, alg = header.get("kid"), header.get("alg")
+        if not kid:
+            raise LtiKeyException("JWT KID not found")
+        if not alg:
+            raise LtiKeyException("JWT ALG not found")
+        for jwk in key_set["keys"]:
+            if not isinstance(jwk, Mapping):
+                continue
+            if jwk.get("kid") == kid and jwk.get("alg", "RS256") == alg:
+                return _verification_key(jwk, alg), alg
+        raise LtiKeyException("Unable to find public key")
+
+    def _public_key(self) -> tuple[Any, str]:
         registration, record = self._registered()
         try:
             return self.get_public_key()
@@ -460,6 +491,29 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
     def save_launch_data(self) -> _QadamMessageLaunch:
         self._session_service.save_launch_data(self._launch_id, self._jwt["body"])
         return self
+
+
+def _verification_key(jwk: Mapping[str, Any], alg: str) -> Any:
+    """The key object that checks ``alg`` signatures for ``jwk``, converted once per process.
+
+    A key that PyJWT refuses to prepare is returned as PEM, for the check to refuse it.
+    """
+    jwk_json = json.dumps(jwk, sort_keys=True)
+    key = _converted_keys.get(jwk_json)
+    if key is not None:
+        return key
+    try:
+        pem = JWK.from_json(jwk_json).export_to_pem()
+    except (ValueError, TypeError) as exc:
+        raise LtiKeyException("Can't convert JWT key to PEM format") from exc
+    try:
+        key = jwt.get_algorithm_by_name(alg).prepare_key(pem)
+    except (jwt.InvalidKeyError, NotImplementedError, ValueError, TypeError):
+        return pem
+    if len(_converted_keys) >= MAX_CONVERTED_KEYS:
+        _converted_keys.clear()
+    _converted_keys[jwk_json] = key
+    return key
 
 
 _session: requests.Session | None = None

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from pylti1p3.contrib.flask import FlaskCookieService, FlaskOIDCLogin, FlaskRequest
+from pylti1p3.contrib.flask import FlaskCookieService, FlaskOIDCLogin
 from pylti1p3.exception import OIDCException
 
 from .errors import LaunchError, LaunchProblem
+from .flask_request import current_request
 from .storage import StoreLaunchDataStorage, StoreSessionService
 from .tool import LookupToolConf
 
@@ -41,7 +42,7 @@ def oidc_login(
     With ``check_cookies``, first answer with a page whose script checks that the browser
     keeps cookies in this frame, and offers a new window when it does not.
     """
-    request = FlaskRequest()
+    request = current_request()
     login = _QadamOIDCLogin(
         request,
         tool_conf,

@@ -8,13 +8,13 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lti import Role
 
 from ..extensions import db
-from ..models import CoordinatorGrant, Membership, Person, SchoolClass
+from ..models import CoordinatorGrant, Membership, Person, ResourceLink, SchoolClass
 from ..models.base import utcnow
 from . import platforms, resource_links, schools
 
@@ -152,13 +152,76 @@ _MEMBERSHIP = select(Membership.id, Membership.role, Membership.last_launch_at).
     Membership.person_id == bindparam("person_id"),
     Membership.school_class_id == bindparam("school_class_id"),
 )
+# A repeated launch reads everything it may update in one statement: its person (with any
+# grant), its class (with the person's membership) and its activity. Any of them that is not
+# there yet is added as a first launch adds it.
+_KNOWN = (
+    select(
+        *_PERSON.selected_columns,
+        *(c.label("class_" + c.name) for c in _CLASS.selected_columns),
+        *(c.label("activity_" + c.key) for c in resource_links.LINK_COLUMNS),
+    )
+    .select_from(Person)
+    .outerjoin(CoordinatorGrant, CoordinatorGrant.person_id == Person.id)
+    .outerjoin(
+        SchoolClass,
+        (SchoolClass.platform_id == Person.platform_id)
+        & (SchoolClass.context_id == bindparam("context_id")),
+    )
+    .outerjoin(
+        Membership,
+        (Membership.school_class_id == SchoolClass.id) & (Membership.person_id == Person.id),
+    )
+    .outerjoin(
+        ResourceLink,
+        (ResourceLink.school_class_id == SchoolClass.id)
+        & (ResourceLink.link_id == bindparam("link_id")),
+    )
+    .where(Person.platform_id == bindparam("platform_id"), Person.sub == bindparam("sub"))
+)
 
 
-def _row(query: Any, params: dict[str, Any]) -> Any:
-    return db.session.connection().execute(query, params).first()
+class _KnownClass(NamedTuple):
+    """The class's row (with the person's membership) as ``_CLASS`` reads it."""
+
+    id: int
+    school_id: int | None
+    title: str
+    label: str
+    band: str | None
+    last_launch_at: Any
+    roster_url: str | None
+    membership_id: int | None
+    membership_role: str | None
+    membership_launch_at: Any
+
+
+# For ``_record_class``: the caller did not read the class's row.
+_NOT_READ: Any = object()
+
+
+def _known_class(row: Any) -> _KnownClass | None:
+    if row.class_id is None:
+        return None
+    return _KnownClass(*(getattr(row, "class_" + name) for name in _KnownClass._fields))
+
+
+def _known_link(row: Any) -> Any:
+    """The activity's row, None when there is none, NOT_READ when the class is not known."""
+    if row.class_id is None:
+        return resource_links.NOT_READ
+    if row.activity_id is None:
+        return None
+    fields = resource_links.KnownLink._fields
+    return resource_links.KnownLink(*(getattr(row, "activity_" + name) for name in fields))
+
+
+def _row(conn: Connection, query: Any, params: dict[str, Any]) -> Any:
+    return conn.execute(query, params).first()
 
 
 def _find_or_add(
+    conn: Connection,
     query: Any,
     model: type[M],
     lookup: dict[str, Any],
@@ -166,11 +229,12 @@ def _find_or_add(
     **values: object,
 ) -> Any:
     """The row ``query`` finds for ``lookup`` and ``params``; inserted with ``values`` if none."""
-    found = _row(query, {**lookup, **(params or {})})
-    return found if found is not None else _add(query, model, lookup, params, **values)
+    found = _row(conn, query, {**lookup, **(params or {})})
+    return found if found is not None else _add(conn, query, model, lookup, params, **values)
 
 
 def _add(
+    conn: Connection,
     query: Any,
     model: type[M],
     lookup: dict[str, Any],
@@ -180,11 +244,11 @@ def _add(
     """Insert the row ``query`` did not find, and return what it finds now (another launch's
     row when a concurrent launch inserted it first)."""
     try:
-        with db.session.begin_nested():
-            db.session.add(model(**lookup, **values))
+        with conn.begin_nested():
+            conn.execute(insert(model).values(**lookup, **values))
     except IntegrityError:
         pass  # a concurrent launch created it first
-    return db.session.connection().execute(query, {**lookup, **(params or {})}).one()
+    return conn.execute(query, {**lookup, **(params or {})}).one()
 
 
 def record_launch(
@@ -193,13 +257,17 @@ def record_launch(
     lesson_id: str | None = None,
     *,
     school_param: str | None = None,
+    connection: Connection,
 ) -> Actor:
-    """Record the person, class, membership and activity of a launch in one transaction.
+    """Record the person, class, membership and activity of a launch, and commit
+    ``connection``'s transaction (which holds the launch's other writes).
 
     ``lesson_id`` is the lesson the activity opens, if any; ``school_param`` the value of the
     custom parameter naming the class's school, if any. A teacher holding a coordinator grant
-    acts as coordinator of the grant's school.
+    acts as coordinator of the grant's school. Everything goes through ``connection``,
+    without the ORM session: a launch is the tool's most frequent request.
     """
+    conn = connection
     registration = platforms.registrations().get(launch.issuer, launch.client_id)
     if registration is None:
         raise UnknownRegistration(launch.issuer)
@@ -208,7 +276,13 @@ def record_launch(
         raise UnknownRegistration(launch.deployment_id)
     platform_id = registration.platform_id
     now = utcnow()
-    person = _find_or_add(_PERSON, Person, {"platform_id": platform_id, "sub": launch.sub})
+    lookup = {"platform_id": platform_id, "sub": launch.sub}
+    if launch.context is not None:
+        params = {"context_id": launch.context.id, "link_id": resource_links.link_key(launch)}
+        known = _row(conn, _KNOWN, {**lookup, **params})
+    else:
+        known = _row(conn, _PERSON, lookup)
+    person = known if known is not None else _add(conn, _PERSON, Person, lookup)
     person_id = person.id
     # The grant counts for a course teacher only: a site administrator is a coordinator of
     # every school of the site, a student never one.
@@ -219,13 +293,26 @@ def record_launch(
     resource_link_pk = None
     if launch.context is not None:
         launched = _record_class(
-            platform_id, deployment_pk, person_id, role, launch.context, now, school_param
+            conn,
+            platform_id,
+            deployment_pk,
+            person_id,
+            role,
+            launch.context,
+            now,
+            school_param,
+            _known_class(known) if known is not None else _NOT_READ,
         )
         resource_link_pk = resource_links.record_link(
-            launched.id, launched.roster_url, launch, lesson_id
+            launched.id,
+            launched.roster_url,
+            launch,
+            lesson_id,
+            _known_link(known) if known is not None else resource_links.NOT_READ,
+            connection=conn,
         )
     school_id = launched.school_id if launched else None
-    db.session.commit()
+    conn.commit()
     return Actor(
         person_id=person_id,
         platform_id=platform_id,
@@ -250,6 +337,7 @@ class _LaunchedClass(NamedTuple):
 
 
 def _record_class(
+    conn: Connection,
     platform_id: int,
     deployment_pk: int,
     person_id: int,
@@ -257,21 +345,27 @@ def _record_class(
     context: Any,
     now: Any,
     school_param: str | None,
+    found: Any = _NOT_READ,
 ) -> _LaunchedClass:
     """Find or add the launch's class and the person's membership; return the class's id,
-    roster URL, school and band. Writes only what changed (and the last launch every
-    TOUCH_INTERVAL); looks for a school only for a new class or one from before schools
-    existed."""
+    roster URL, school and band. ``found`` is the class's row if the caller read it (None:
+    there is none yet; ``_NOT_READ``: look it up). Writes only what changed (and the last
+    launch every TOUCH_INTERVAL); looks for a school only for a new class or one from before
+    schools existed."""
     title, label = context.title[:255], context.label[:100]
     lookup = {"platform_id": platform_id, "context_id": context.id}
     params = {"person_id": person_id}
-    found = _row(_CLASS, {**lookup, **params})
+    if found is _NOT_READ:
+        found = _row(conn, _CLASS, {**lookup, **params})
     changes: dict[str, Any] = {}
     school_id = found.school_id if found is not None else None
     if school_id is None:
-        school_id = schools.school_for_launch(platform_id, deployment_pk, school_param)
+        school_id = schools.school_for_launch(
+            platform_id, deployment_pk, school_param, connection=conn
+        )
         if found is None:
             found = _add(
+                conn,
                 _CLASS,
                 SchoolClass,
                 lookup,
@@ -291,9 +385,7 @@ def _record_class(
     ):
         changes.update(title=title, label=label, last_launch_at=now)
     if changes:
-        db.session.execute(
-            update(SchoolClass).where(SchoolClass.id == school_class_id).values(**changes)
-        )
+        conn.execute(update(SchoolClass).where(SchoolClass.id == school_class_id).values(**changes))
     if found.membership_id is not None:
         membership_id, member_role, member_at = (
             found.membership_id,
@@ -302,6 +394,7 @@ def _record_class(
         )
     else:
         membership = _find_or_add(
+            conn,
             _MEMBERSHIP,
             Membership,
             {"person_id": person_id, "school_class_id": school_class_id},
@@ -310,7 +403,7 @@ def _record_class(
         )
         membership_id, member_role, member_at = membership
     if member_role != role.value or member_at < now - TOUCH_INTERVAL:
-        db.session.execute(
+        conn.execute(
             update(Membership)
             .where(Membership.id == membership_id)
             .values(role=role.value, last_launch_at=now)

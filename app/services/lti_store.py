@@ -7,6 +7,8 @@ deleted), because a launch makes several of them and they are its main cost.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -46,11 +48,6 @@ _TAKE = (
 _DELETE = delete(_table).where(_table.c.key == bindparam("key"))
 
 
-def _connection() -> Any:
-    # The session's own connection and transaction, without the ORM's per-statement work.
-    return db.session.connection()
-
-
 class DatabaseKeyValueStore:
     """Implements :class:`lti.KeyValueStore` on the ``lti_store_entry`` table.
 
@@ -58,42 +55,69 @@ class DatabaseKeyValueStore:
     :meth:`commit` (or by whatever commits next), so a login or a launch costs one commit.
     """
 
-    def __init__(self, *, deferred: bool = False) -> None:
+    def __init__(self, *, deferred: bool = False, connection: Any = None) -> None:
         self.deferred = deferred
+        self._own = connection
+
+    @classmethod
+    @contextmanager
+    def transaction(cls) -> Iterator[DatabaseKeyValueStore]:
+        """A store on a connection of its own, outside the ORM session: what :meth:`commit`
+        has not committed is committed when the block ends, or rolled back if it raises.
+
+        For the requests a launch makes (the login, the launch), whose database work is the
+        store's and the launch's record (:attr:`connection`): without the session's
+        bookkeeping around a handful of statements.
+        """
+        with db.engine.begin() as connection:
+            yield cls(deferred=True, connection=connection)
+
+    @property
+    def connection(self) -> Any:
+        """The connection the store writes on (its own, or the session's)."""
+        return self._connection()
+
+    def _connection(self) -> Any:
+        # The session's connection and transaction (or the store's own), without the ORM's
+        # per-statement work.
+        return self._own if self._own is not None else db.session.connection()
 
     def commit(self) -> None:
-        db.session.commit()
+        if self._own is None:
+            db.session.commit()
+        else:
+            self._own.commit()
 
     def _done(self) -> None:
         if not self.deferred:
             db.session.commit()
 
     def get(self, key: str) -> Any | None:
-        row = _connection().execute(_GET, {"key": key, "now": utcnow()}).first()
+        row = self._connection().execute(_GET, {"key": key, "now": utcnow()}).first()
         return None if row is None else row.value
 
     def set(self, key: str, value: Any, ttl_seconds: int | None) -> None:
         if next(_writes) % SWEEP_EVERY == 0:
             self.sweep()
         expires = utcnow() + timedelta(seconds=ttl_seconds or DEFAULT_TTL)
-        _connection().execute(_UPSERT, {"key": key, "value": value, "expires_at": expires})
+        self._connection().execute(_UPSERT, {"key": key, "value": value, "expires_at": expires})
         self._done()
 
     def take(self, key: str) -> Any | None:
         # Only the caller whose delete removed the row gets the value: single use, even when
         # two workers race for the same nonce.
-        row = _connection().execute(_TAKE, {"key": key}).first()
+        row = self._connection().execute(_TAKE, {"key": key}).first()
         self._done()
         if row is None or row.expires_at <= utcnow():
             return None
         return row.value
 
     def delete(self, key: str) -> None:
-        _connection().execute(_DELETE, {"key": key})
+        self._connection().execute(_DELETE, {"key": key})
         self._done()
 
     def sweep(self) -> int:
         """Delete expired entries; return how many."""
-        result = db.session.execute(delete(_table).where(_table.c.expires_at <= utcnow()))
-        db.session.commit()
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        result = self._connection().execute(delete(_table).where(_table.c.expires_at <= utcnow()))
+        self._done()
+        return int(result.rowcount)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..content.quiz_schema import AttemptPolicy
@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 # The Moodle custom parameter with which an activity chooses which attempt is graded.
 COUNTS_PARAM = "qadam_counts"
 POLICIES = frozenset(p.value for p in AttemptPolicy)
-_LINK = select(
+# The activity's columns a launch compares with what it carries; actors.record_launch reads
+# them together with the launch's person and class (prefixed ``link_``).
+LINK_COLUMNS = (
     ResourceLink.id,
     ResourceLink.title,
     ResourceLink.lesson_id,
@@ -28,22 +30,46 @@ _LINK = select(
     ResourceLink.lineitems_url,
     ResourceLink.lineitem_url,
     ResourceLink.counts,
-).where(
+)
+_LINK = select(*LINK_COLUMNS).where(
     ResourceLink.school_class_id == bindparam("school_class_id"),
     ResourceLink.link_id == bindparam("link_id"),
 )
+# For ``record_link``: the caller did not read the activity's row.
+NOT_READ: Any = object()
+
+
+class KnownLink(NamedTuple):
+    """The activity's row as :data:`LINK_COLUMNS` read it."""
+
+    id: int
+    title: str
+    lesson_id: str | None
+    ags_scopes: list[str] | None
+    lineitems_url: str | None
+    lineitem_url: str | None
+    counts: str | None
 
 
 def record_link(
-    school_class_id: int, roster_url: str | None, launch: Launch, lesson_id: str | None
+    school_class_id: int,
+    roster_url: str | None,
+    launch: Launch,
+    lesson_id: str | None,
+    found: Any = NOT_READ,
+    *,
+    connection: Connection,
 ) -> int | None:
     """Keep the class's roster URL and the launched activity's AGS endpoint up to date.
 
-    Writes only what changed; the caller commits. Returns the activity's row id, or None
-    when the launch named no activity.
+    ``found`` is the activity's row (a :class:`KnownLink`) when the caller read it already,
+    None when it read that there is none.
+    Writes only what changed, through ``connection``; the caller commits. Returns the
+    activity's row id, or None when the launch named no activity.
     """
+    conn = connection
     if launch.nrps_url and launch.nrps_url != roster_url:
-        db.session.execute(
+        conn.execute(
             update(SchoolClass)
             .where(SchoolClass.id == school_class_id)
             .values(roster_url=launch.nrps_url)
@@ -59,13 +85,12 @@ def record_link(
         "lineitem_url": ags.lineitem_url if ags else None,
         "counts": chosen_policy(launch.custom),
     }
-    key = {"school_class_id": school_class_id, "link_id": launch.resource_link_id[:255]}
-    found = db.session.connection().execute(_LINK, key).first()
+    key = {"school_class_id": school_class_id, "link_id": link_key(launch)}
+    if found is NOT_READ:
+        found = conn.execute(_LINK, key).first()
     if found is None:
-        link = ResourceLink(**key, **wanted)
-        db.session.add(link)
-        db.session.flush()
-        return int(link.id)
+        added = insert(ResourceLink).values(**key, **wanted).returning(ResourceLink.id)
+        return int(conn.execute(added).scalar_one())
     current = {
         "title": found.title,
         "lesson_id": found.lesson_id,
@@ -75,12 +100,17 @@ def record_link(
         "counts": found.counts,
     }
     if current != wanted:
-        db.session.execute(
+        conn.execute(
             update(ResourceLink)
             .where(ResourceLink.id == found.id)
             .values(**wanted, updated_at=utcnow())
         )
     return int(found.id)
+
+
+def link_key(launch: Launch) -> str:
+    """The activity's id as stored (empty when the launch named none)."""
+    return (launch.resource_link_id or "")[:255]
 
 
 def chosen_policy(custom: Mapping[str, str]) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -27,42 +27,51 @@ class SchoolInputError(ValueError):
     """A school command was refused; the message says why in plain words."""
 
 
-def _find_or_create(platform_id: int, key: str, name: str) -> int:
-    found = db.session.scalar(
-        select(School.id).where(School.platform_id == platform_id, School.key == key)
-    )
+def _find_or_create(conn: Connection, platform_id: int, key: str, name: str) -> int:
+    find = select(School.id).where(School.platform_id == platform_id, School.key == key)
+    found = conn.execute(find).scalar()
     if found is not None:
         return int(found)
     try:
-        with db.session.begin_nested():
-            school = School(platform_id=platform_id, key=key, name=name[:255])
-            db.session.add(school)
-        return int(school.id)
+        with conn.begin_nested():
+            added = conn.execute(
+                insert(School)
+                .values(platform_id=platform_id, key=key, name=name[:255])
+                .returning(School.id)
+            )
+            return int(added.scalar_one())
     except IntegrityError:  # created a moment ago by another launch
-        return int(
-            db.session.scalars(
-                select(School.id).where(School.platform_id == platform_id, School.key == key)
-            ).one()
-        )
+        return int(conn.execute(find).scalar_one())
 
 
-def school_for_launch(platform_id: int, deployment_pk: int, param_value: str | None) -> int:
-    """The school a new class of this launch belongs to; the caller commits."""
+def school_for_launch(
+    platform_id: int,
+    deployment_pk: int,
+    param_value: str | None,
+    *,
+    connection: Connection | None = None,
+) -> int:
+    """The school a new class of this launch belongs to; the caller commits.
+
+    Runs on ``connection`` (by default the session's).
+    """
+    conn = connection if connection is not None else db.session.connection()
     value = (param_value or "").strip()
     if value:
-        named = db.session.scalar(
+        named = conn.execute(
             select(School.id).where(
                 School.platform_id == platform_id, School.key == PARAM_KEY + value
             )
-        )
+        ).scalar()
         if named is not None:
             return int(named)
-    deployment_id, platform_name = db.session.execute(
+    deployment_id, platform_name = conn.execute(
         select(Deployment.deployment_id, Platform.name)
         .join(Platform, Platform.id == Deployment.platform_id)
         .where(Deployment.id == deployment_pk)
     ).one()
     return _find_or_create(
+        conn,
         platform_id,
         DEPLOYMENT_KEY + deployment_id,
         f"{platform_name or 'Moodle'} ({deployment_id})",

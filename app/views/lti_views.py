@@ -23,6 +23,7 @@ import lti
 from lti import LaunchError, LaunchProblem, MessageType, RegistrationError, RegistrationProblem
 
 from ..auth import remember_actor
+from ..content.schema import Lesson
 from ..content_catalog import catalog
 from ..extensions import csrf
 from ..forms import ConfirmRegistrationForm
@@ -69,34 +70,65 @@ class NoRoleForLaunch(Exception):
 def login() -> ResponseReturnValue:
     # Only a secure page inside a frame can lose its cookies; check there, before the redirect.
     in_frame = request.headers.get("Sec-Fetch-Dest") == "iframe" and request.is_secure
-    store = DatabaseKeyValueStore(deferred=True)
-    response = lti.oidc_login(
-        tool_conf(),
-        storage(store),
-        launch_url=tool_url("lti.launch"),
-        check_cookies=in_frame,
-        cookie_texts=(
-            {
-                "main_msg": _(
-                    "Your browser does not let Qadam keep you signed in inside this page."
-                ),
-                "click_msg": _("Open Qadam in a new window"),
-                "loading_msg": _("Loading…"),
-            }
-            if in_frame
-            else None
-        ),
-    )
-    store.commit()
-    return response
+    # The login's one write (its state, nonce and parameters) is its only database work.
+    with DatabaseKeyValueStore.transaction() as store:
+        return lti.oidc_login(
+            tool_conf(),
+            storage(store),
+            launch_url=tool_url("lti.launch"),
+            check_cookies=in_frame,
+            cookie_texts=(
+                {
+                    "main_msg": _(
+                        "Your browser does not let Qadam keep you signed in inside this page."
+                    ),
+                    "click_msg": _("Open Qadam in a new window"),
+                    "loading_msg": _("Loading…"),
+                }
+                if in_frame
+                else None
+            ),
+        )
 
 
 @bp.route("/lti/launch", methods=["POST"])
 @csrf.exempt
 def launch() -> ResponseReturnValue:
-    # The nonce taken, the launch saved and the login state dropped are committed with the
-    # launch's record below; a refused launch commits them at once (the nonce stays used).
-    store = DatabaseKeyValueStore(deferred=True)
+    with DatabaseKeyValueStore.transaction() as store:
+        validated, role, locale, lesson, actor = _check_and_record(store)
+    remember_actor(actor, locale)
+    current_app.logger.info(
+        "launch %s: %s as %s in class %s",
+        validated.message_type,
+        actor.person_id,
+        actor.role,
+        actor.school_class_id,
+    )
+    if validated.message_type == MessageType.DEEP_LINKING:
+        if role is actors.ActorRole.STUDENT:
+            abort(403)
+        response = redirect(url_for("home.add_to_course"), code=303)
+        lti.forget_login_state(response, request.form.get("state"), secure=request.is_secure)
+        return response
+    if lesson is not None:
+        page = "lessons.student" if role is actors.ActorRole.STUDENT else "lessons.show"
+        response = redirect(url_for(page, lesson_id=lesson.id), code=303)
+    elif validated.custom.get(PAGE_PARAM) == SURVEY_PAGE:
+        response = redirect(survey_page(actor), code=303)
+    else:
+        response = redirect(url_for(START_PAGES[actor.role]), code=303)
+    lti.forget_login_state(response, request.form.get("state"), secure=request.is_secure)
+    return response
+
+
+def _check_and_record(
+    store: DatabaseKeyValueStore,
+) -> tuple[lti.Launch, actors.ActorRole, str, Lesson | None, actors.Actor]:
+    """Validate the launch and record it, all on the store's connection.
+
+    The nonce taken, the launch saved and the login state dropped are committed with the
+    launch's record; a refused launch commits them at once (the nonce stays used).
+    """
     try:
         validated = lti.validate_launch(
             tool_conf(),
@@ -122,33 +154,12 @@ def launch() -> ResponseReturnValue:
             role,
             lesson.id if lesson else None,
             school_param=validated.custom.get(current_app.config["QADAM_SCHOOL_PARAM"]),
+            connection=store.connection,
         )
     except actors.UnknownRegistration as exc:
         # The platform or deployment was removed while the launch was under way.
         raise LaunchError(LaunchProblem.UNKNOWN_DEPLOYMENT, str(exc), locale=locale) from exc
-    remember_actor(actor, locale)
-    current_app.logger.info(
-        "launch %s: %s as %s in class %s",
-        validated.message_type,
-        actor.person_id,
-        actor.role,
-        actor.school_class_id,
-    )
-    if validated.message_type == MessageType.DEEP_LINKING:
-        if role is actors.ActorRole.STUDENT:
-            abort(403)
-        response = redirect(url_for("home.add_to_course"), code=303)
-        lti.forget_login_state(response, request.form.get("state"), secure=request.is_secure)
-        return response
-    if lesson is not None:
-        page = "lessons.student" if role is actors.ActorRole.STUDENT else "lessons.show"
-        response = redirect(url_for(page, lesson_id=lesson.id), code=303)
-    elif validated.custom.get(PAGE_PARAM) == SURVEY_PAGE:
-        response = redirect(survey_page(actor), code=303)
-    else:
-        response = redirect(url_for(START_PAGES[actor.role]), code=303)
-    lti.forget_login_state(response, request.form.get("state"), secure=request.is_secure)
-    return response
+    return validated, role, locale, lesson, actor
 
 
 @bp.get("/lti/jwks")

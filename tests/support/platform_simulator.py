@@ -7,11 +7,11 @@ to the tool's launch URL. Claims come from the Moodle payload samples in fixture
 
 from __future__ import annotations
 
-import copy
 import json
 import time
 import uuid
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -53,9 +53,14 @@ ROLE_SETS = {
 }
 
 
+@cache
+def _sample_text(name: str) -> str:
+    return (FIXTURES / f"{name}.json").read_text()
+
+
 def moodle_claims(name: str) -> dict[str, Any]:
-    """A copy of one of Moodle's sample claim sets."""
-    return json.loads((FIXTURES / f"{name}.json").read_text())
+    """A fresh copy of one of Moodle's sample claim sets (the file is read once)."""
+    return json.loads(_sample_text(name))
 
 
 class SigningKey:
@@ -178,7 +183,7 @@ class PlatformSimulator:
             if message == "deep"
             else ("launch_learner_claims" if role == "learner" else "launch_instructor_claims")
         )
-        body = copy.deepcopy(moodle_claims(sample))
+        body = moodle_claims(sample)
         now = int(time.time())
         body.update(
             iss=self.issuer,

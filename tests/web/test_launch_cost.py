@@ -8,10 +8,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 
 from app.extensions import db
-from app.models import SchoolClass
+from app.models import Membership, Person, ResourceLink, SchoolClass
+from app.services import actors
 
 CLASS = {"id": "course-cost", "title": "7B", "label": "7B"}
 
@@ -59,10 +60,64 @@ def test_a_repeated_launch_reads_little_and_commits_once(
             "/lti/launch", data={"id_token": platform.sign(claims), "state": auth["state"]}
         )
     assert response.status_code == 303
-    # The login state taken, the launch saved, the person (with any coordinator grant), the
-    # class (with the membership) and the activity: nothing else, and one commit.
-    assert seen["statements"] == ["DELETE", "INSERT", "SELECT", "SELECT", "SELECT"], seen
+    # The login state taken, the launch saved, and one read of the person (with any
+    # coordinator grant), the class (with the membership) and the activity: nothing else, and
+    # one commit.
+    assert seen["statements"] == ["DELETE", "INSERT", "SELECT"], seen
     assert seen["commits"] == ["commit"]
+
+
+def test_a_known_person_launching_from_a_new_class_or_activity_gets_them_recorded(
+    app: Any, client: Any, platform: Any
+) -> None:
+    other = {"id": "course-other", "title": "8A", "label": "8A"}
+    for role, context, link, custom in [
+        ("learner", CLASS, "rl-1", None),  # the person, the class, the membership, rl-1
+        ("learner", other, "rl-2", None),  # a known person, a new class
+        ("learner", CLASS, "rl-3", None),  # a known class, a new activity
+        ("instructor", CLASS, "rl-1", {"qadam_counts": "best"}),  # a new role, a changed activity
+    ]:
+        response = platform.launch(
+            client, role, sub="s-1", context=context, resource_link=link, custom=custom
+        )
+        assert response.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Person)) == 1
+        roles = dict(
+            db.session.execute(
+                select(SchoolClass.context_id, Membership.role).join(
+                    Membership, Membership.school_class_id == SchoolClass.id
+                )
+            ).all()
+        )
+        links = {
+            (context_id, link_id): counts
+            for context_id, link_id, counts in db.session.execute(
+                select(SchoolClass.context_id, ResourceLink.link_id, ResourceLink.counts).join(
+                    SchoolClass, SchoolClass.id == ResourceLink.school_class_id
+                )
+            )
+        }
+    assert roles == {CLASS["id"]: "teacher", "course-other": "student"}
+    assert links == {
+        (CLASS["id"], "rl-1"): "best",
+        (CLASS["id"], "rl-3"): None,
+        ("course-other", "rl-2"): None,
+    }
+
+
+def test_a_person_a_concurrent_launch_added_first_is_read_not_added_twice(
+    app: Any, client: Any, platform: Any
+) -> None:
+    launch(platform, client, "learner")
+    with app.app_context(), db.engine.connect() as conn:
+        first = conn.execute(select(Person.id, Person.platform_id, Person.sub)).one()
+        lookup = {"platform_id": first.platform_id, "sub": first.sub}
+        # What a launch does when its read found no one and another launch added them since.
+        found = actors._add(conn, actors._PERSON, Person, lookup)
+        assert found.id == first.id
+        conn.commit()  # the refused insert left the transaction usable
+        assert conn.execute(select(func.count()).select_from(Person)).scalar() == 1
 
 
 def test_a_class_from_before_schools_gets_its_school_at_its_next_launch(
