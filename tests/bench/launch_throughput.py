@@ -6,7 +6,10 @@ Run from the project root::
                                                       [--db-url URL | --postgres]
 
 Three phases, each a warm-up (not counted) and then ``--seconds`` of load by ``--clients``
-concurrent clients (threads spread over a few forked processes):
+concurrent clients (threads spread over a few forked processes). Bare and launch run in
+halves of ``--seconds / 2``, in the order bare, launch, launch, bare, each reported as the
+sum of its halves, so that load from elsewhere that comes and goes on a shared machine falls
+on both alike (the ratio of each pair of halves is printed too):
 
 * bare: ``GET /healthz``;
 * launch: the real OIDC login + launch (two requests); a launch counts only when the tool
@@ -40,7 +43,7 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.queues import Queue
@@ -471,6 +474,32 @@ def print_cold_starts(starts: list[ColdStart]) -> None:
             print(f"  error: {error}")
 
 
+def joined(one: PhaseResult, other: PhaseResult) -> PhaseResult:
+    """Two runs of one phase as one."""
+    return PhaseResult(
+        name=one.name,
+        seconds=one.seconds + other.seconds,
+        latencies=one.latencies + other.latencies,
+        errors=one.errors + other.errors,
+        error_samples=one.error_samples + other.error_samples,
+        server_cpu_seconds=one.server_cpu_seconds + other.server_cpu_seconds,
+        client_cpu_seconds=one.client_cpu_seconds + other.client_cpu_seconds,
+    )
+
+
+def print_halves(halves: Sequence[PhaseResult]) -> None:
+    """The ratio of each pair of halves (bare, other, other, bare), and their rates."""
+    first, second = (
+        100 * other.per_second / bare.per_second if bare.per_second else float("nan")
+        for bare, other in ((halves[0], halves[1]), (halves[3], halves[2]))
+    )
+    print(
+        f"       each half: {first:.1f}% then {second:.1f}% (per second: "
+        + ", ".join(f"{p.name} {p.per_second:.0f}" for p in halves)
+        + ")"
+    )
+
+
 def print_report(
     phases: tuple[PhaseResult, PhaseResult, PhaseResult],
     setup: Setup,
@@ -491,7 +520,8 @@ def print_report(
     )
     print(
         f"clients: {clients} ({len(processes)} processes × {'/'.join(map(str, processes))} "
-        f"threads)  window: {bare.seconds:g} s per phase after a {warmup:g} s warm-up"
+        f"threads)  window: {bare.seconds:g} s per phase (bare and launch in halves:"
+        f" bare, launch, launch, bare), each after a {warmup:g} s warm-up"
     )
     print_cold_starts(setup.cold_starts)
     print()
@@ -557,15 +587,29 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="qadam-bench-") as tmp:
         try:
             with bench_setup(args.db_url, args.postgres, Path(tmp)) as setup:
-                measure = {"clients": args.clients, "seconds": args.seconds, "warmup": warmup}
+                measure = {"clients": args.clients, "warmup": warmup}
+                half = args.seconds / 2
+
+                def phase(name: str, operation: Operation, seconds: float) -> PhaseResult:
+                    return run_phase(
+                        name, operation, setup.server, setup.simulator, seconds=seconds, **measure
+                    )
+
+                # bare, launch, launch, bare: load from elsewhere that comes and goes on a
+                # shared machine falls on both alike (see print_halves).
+                halves = (
+                    phase("bare", bare_request, half),
+                    phase("launch", one_launch, half),
+                    phase("launch", one_launch, half),
+                    phase("bare", bare_request, half),
+                )
                 phases = (
-                    run_phase("bare", bare_request, setup.server, setup.simulator, **measure),
-                    run_phase("launch", one_launch, setup.server, setup.simulator, **measure),
-                    run_phase(
-                        "launch + page", launch_and_page, setup.server, setup.simulator, **measure
-                    ),
+                    joined(halves[0], halves[3]),
+                    joined(halves[1], halves[2]),
+                    phase("launch + page", launch_and_page, args.seconds),
                 )
                 print_report(phases, setup, args.clients, warmup)
+                print_halves(halves)
                 failed = any(p.errors for p in phases) or any(c.errors for c in setup.cold_starts)
                 return 1 if failed else 0
         except Exception:

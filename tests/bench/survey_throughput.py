@@ -52,7 +52,9 @@ from app.models.survey import SurveyHeldResponse
 from tests.bench.launch_throughput import (
     Operation,
     PhaseResult,
+    joined,
     prepare_database,
+    print_halves,
     run_phase,
     split_clients,
 )
@@ -243,19 +245,6 @@ def print_report(phases: list[PhaseResult], setup: Setup, clients: int, windows:
         print("\n".join(log[-20:]))
 
 
-def joined(one: PhaseResult, other: PhaseResult) -> PhaseResult:
-    """Two runs of one phase as one."""
-    return PhaseResult(
-        name=one.name,
-        seconds=one.seconds + other.seconds,
-        latencies=one.latencies + other.latencies,
-        errors=one.errors + other.errors,
-        error_samples=one.error_samples + other.error_samples,
-        server_cpu_seconds=one.server_cpu_seconds + other.server_cpu_seconds,
-        client_cpu_seconds=one.client_cpu_seconds + other.client_cpu_seconds,
-    )
-
-
 def _phase(name: str, first_wave: int) -> str:
     """Point the next phase's students at their first wave (the forked clients inherit it)."""
     _PLAN.first_wave = first_wave
@@ -322,15 +311,7 @@ def main(argv: list[str] | None = None) -> int:
                         phase("submit@2s", paced(submit, SUBMIT_PACE), saturated_waves, seconds)
                     )
                 print_report(phases, setup, args.clients, classes * len(_PLAN.windows[0]))
-                first, second = (
-                    100 * s.per_second / b.per_second if b.per_second else float("nan")
-                    for b, s in ((halves[0], halves[1]), (halves[3], halves[2]))
-                )
-                print(
-                    f"       each half: {first:.1f}% then {second:.1f}% (requests/s: "
-                    + ", ".join(f"{p.name} {p.per_second:.0f}" for p in halves)
-                    + ")"
-                )
+                print_halves(halves)
                 return 1 if any(p.errors for p in phases) else 0
         except Exception:
             traceback.print_exc()
