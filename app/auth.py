@@ -45,6 +45,7 @@ def remember_actor(actor: Actor, launch_locale: str) -> str:
     }
     for key in sorted(kept, key=lambda k: kept[k].get("t", 0))[: -(MAX_LAUNCHES - 1) or None]:
         kept.pop(key)
+    form_token = session.get(CSRF_FIELD) if kept else None  # before the new launch is added
     key = secrets.token_urlsafe(6)
     kept[key] = {
         "p": actor.person_id,
@@ -63,7 +64,6 @@ def remember_actor(actor: Actor, launch_locale: str) -> str:
     }
     if actor.band:
         kept[key]["b"] = actor.band
-    form_token = session.get(CSRF_FIELD) if kept else None
     session.clear()  # the language chosen earlier gives way to the launch's
     # The same person's other tabs keep their form token. A new person's is made now, in the
     # cookie the launch sets anyway, so the page the launch opens does not write the cookie a

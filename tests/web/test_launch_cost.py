@@ -161,3 +161,22 @@ def test_the_page_a_launch_opens_does_not_rewrite_the_cookie(
     assert page.status_code == 200
     assert 'name="csrf_token"' in page.get_data(as_text=True)
     assert not [c for c in page.headers.getlist("Set-Cookie") if c.startswith("qadam_session=")]
+
+
+def _form_token(client: Any) -> str:
+    with client.session_transaction() as session:
+        return str(session["csrf_token"])
+
+
+def test_the_same_person_keeps_their_form_token_and_the_next_person_gets_a_new_one(
+    client: Any, platform: Any
+) -> None:
+    """Other tabs of the same person keep working; on a shared computer the next child's
+    forms do not carry the token the previous child's pages were given."""
+    context = {"context": CLASS, "resource_link": "rl-1", "locale": "en"}
+    platform.launch(client, "learner", sub="child-a", **context)
+    first = _form_token(client)
+    platform.launch(client, "learner", sub="child-a", **context)
+    assert _form_token(client) == first
+    platform.launch(client, "learner", sub="child-b", **context)
+    assert _form_token(client) != first
