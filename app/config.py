@@ -77,6 +77,9 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "QADAM_REPORTING_URL": get("REPORTING_URL").strip(),
         "QADAM_REPORTING_TOKEN": get("REPORTING_TOKEN"),
         "QADAM_REPORTING_TIMEOUT": float(get("REPORTING_TIMEOUT", "60")),
+        # Differentially private copies of the area figures (flask reports dp-release): the
+        # privacy budget ε of one release; 0 keeps them off. Needs OpenDP (the dp extra).
+        "QADAM_DP_EPSILON": float(get("DP_EPSILON", "0")),
         # Where lessons/ and quizzes/ are; the checkout itself unless told otherwise.
         "QADAM_CONTENT_ROOT": get("CONTENT_ROOT") or str(Path(__file__).resolve().parent.parent),
         "QADAM_HELP_CENTRE_NAME": get("HELP_CENTRE_NAME", "BalaQorgau"),

@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from .content_catalog import catalog
-from .services import area_results, delivery, report_packages
+from .services import area_results, delivery, dp_release, report_packages
 
 reports_cli = AppGroup("reports", help="Aggregate packages for the risk map.")
 
@@ -70,6 +70,34 @@ def reports_aggregate(period: str | None, early: bool) -> None:
             f"{result.period}: {result.schools} schools counted, {result.left_out} left out; "
             f"{outcome}; packages: {len(report_packages.packages(result.period))}"
         )
+
+
+@reports_cli.command("dp-release")
+@click.argument("period")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def reports_dp_release(period: str, folder: Path) -> None:
+    """Write differentially private copies of PERIOD's district and region figures to FOLDER
+    (the budget is QADAM_DP_EPSILON; the exact packages are not changed)."""
+    epsilon = float(current_app.config.get("QADAM_DP_EPSILON") or 0)
+    if epsilon <= 0:
+        raise click.ClickException(
+            "Differentially private releases are off: set QADAM_DP_EPSILON to the privacy "
+            "budget of one release (for example 1.0)."
+        )
+    try:
+        written = dp_release.write(dp_release.release(period, epsilon), folder)
+    except dp_release.DpProblem as problem:
+        raise click.ClickException(
+            {
+                "epsilon": f"QADAM_DP_EPSILON must be a positive number, not {epsilon!r}.",
+                "budget": f"OpenDP found no noise scale within ε = {epsilon}.",
+                "not-installed": f"OpenDP is not installed: {dp_release.INSTALL}",
+                "no-figures": f"{period} has no stored district or region figures: "
+                "run flask reports aggregate first.",
+            }.get(problem.reason, problem.reason)
+        ) from problem
+    for path in written:
+        click.echo(str(path))
 
 
 @reports_cli.command("push")
