@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 COUNTS_PARAM = "qadam_counts"
 POLICIES = frozenset(p.value for p in AttemptPolicy)
 # The activity's columns a launch compares with what it carries; actors.record_launch reads
-# them together with the launch's person and class (prefixed ``link_``).
+# them together with the launch's person and class (labelled ``activity_``).
 LINK_COLUMNS = (
     ResourceLink.id,
     ResourceLink.title,
