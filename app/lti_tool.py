@@ -7,6 +7,7 @@ from typing import Any
 from flask import current_app, url_for
 
 from lti import (
+    LoginStates,
     LookupToolConf,
     StoreLaunchDataStorage,
     ToolDescription,
@@ -26,6 +27,16 @@ def tool_url(endpoint: str, **values: Any) -> str:
 
 def storage(store: DatabaseKeyValueStore | None = None) -> StoreLaunchDataStorage:
     return StoreLaunchDataStorage(store or DatabaseKeyValueStore())
+
+
+def login_states() -> LoginStates:
+    """Signs and opens login states with the application's secret key (and its fallbacks)."""
+    keys = (*(current_app.config["SECRET_KEY_FALLBACKS"] or ()), current_app.secret_key)
+    cached = current_app.extensions.get("qadam_login_states")
+    if cached is None or cached[0] != keys:
+        cached = current_app.extensions["qadam_login_states"] = (keys, LoginStates(keys))
+    states: LoginStates = cached[1]
+    return states
 
 
 def tool_conf(*, signing: bool = False) -> LookupToolConf:

@@ -27,6 +27,7 @@ from .launch import (
     validate_launch,
 )
 from .login import oidc_login
+from .login_state import LoginStates
 from .nrps import Member, fetch_roster
 from .registration import (
     HttpUrl,
@@ -55,6 +56,7 @@ __all__ = [
     "LaunchError",
     "LaunchProblem",
     "LineItemSpec",
+    "LoginStates",
     "LookupToolConf",
     "ManifestSignatureError",
     "Member",

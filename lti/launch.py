@@ -22,7 +22,9 @@ from . import claims as c
 from .errors import LaunchError, LaunchProblem
 from .flask_request import current_request
 from .http import TimeoutSession
+from .login_state import LoginStates
 from .storage import StoreLaunchDataStorage, StoreSessionService
+from .token_decoder import TokenDecoder
 from .tool import LookupToolConf, PlatformRecord
 
 log = logging.getLogger(__name__)
@@ -168,6 +170,7 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
         *,
         tool_conf: LookupToolConf,
         storage: StoreLaunchDataStorage,
+        states: LoginStates,
         leeway: int,
         launch_lifetime: int,
         login_url: str,
@@ -186,11 +189,13 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
             requests_session=requests_session,
         )
         self._storage = storage
+        self._states = states
         self._tool_conf = tool_conf
         self._leeway = leeway
         self._login_url = login_url
         self._login_params: dict[str, Any] = {}
         self._login_nonce: str | None = None
+        self._login_claimed = False
         self._record: PlatformRecord | None = None
         self.set_public_key_caching(storage, KEY_SET_LIFETIME)
 
@@ -201,7 +206,8 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
         try:
             if not self._get_request_param("id_token") and not self._get_request_param("state"):
                 raise LaunchError(LaunchProblem.MALFORMED_REQUEST, "no id_token and no state")
-            # The login state goes first: a launch refused for any reason still uses it up.
+            # The login state goes first: a launch refused for any reason still uses it up
+            # (below), and one accepted uses it up with the stored launch (save_launch_data).
             self.validate_state()
             self.validate_jwt_format()
             self.validate_registration()
@@ -212,6 +218,8 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
             self.save_launch_data()
         except LaunchError as err:
             self._validated = False
+            if self._login_nonce is not None and not self._login_claimed:
+                self._use_up_login()
             if err.issuer is None:
                 err.issuer = self._jwt.get("body", {}).get("iss")
             if err.locale is None:
@@ -236,16 +244,19 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
         state = self._get_request_param("state")
         if not state:
             raise LaunchError(LaunchProblem.MISSING_STATE, "no state parameter in the launch")
-        # The login record is taken now, used or not: a state works for one launch only.
-        record = self._session.take_login(state) or {}
-        self._login_params = record.get("params") or {}
-        self._login_nonce = record.get("nonce")
+        login = self._states.open(state)
+        if login is not None:
+            self._login_params = login.params
+            self._login_nonce = login.nonce
+            # The launch is stored under its login's nonce, once: a second launch with the
+            # same state finds it there (save_launch_data) and is refused as a replay.
+            self._launch_id = launch_id_of(login.nonce)
         cookie = self._cookie_service.get_cookie(state)
         if cookie == state:
             return self
-        if cookie is None and self._login_params:
-            # The login happened, but the browser did not send back the cookie it was given:
-            # a browser that blocks cookies inside the platform's frame.
+        if cookie is None and login is not None and self._use_up_login():
+            # The login happened (and was not used), but the browser did not send back the
+            # cookie it was given: a browser that blocks cookies inside the platform's frame.
             raise LaunchError(
                 LaunchProblem.COOKIES_BLOCKED,
                 "state cookie missing for a known login",
@@ -253,6 +264,11 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
                 locale=self._locale_hint(),
             )
         raise LaunchError(LaunchProblem.STATE_MISMATCH, "state does not match this browser")
+
+    def _use_up_login(self) -> bool:
+        """Mark the login used by this refused launch; False if a launch had used it."""
+        self._login_claimed = True
+        return self._session.claim_login(self._launch_id, None)
 
     def _locale_hint(self) -> str | None:
         """The launch's locale, read (unverified) only to word an error in the right language."""
@@ -262,7 +278,7 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
         return locale if isinstance(locale, str) else None
 
     def _retry_url(self) -> str:
-        params = {k: v for k, v in (self._login_params.get("login") or {}).items() if v}
+        params = {k: v for k, v in self._login_params.items() if v}
         params["lti1p3_new_window"] = "1"
         return self._login_url + "?" + urlencode(params)
 
@@ -292,7 +308,7 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
         client_id = self.get_client_id()
         if not client_id:
             raise LaunchError(LaunchProblem.MISSING_CLAIM, "no aud", claim="aud")
-        login = self._login_params.get("login") or {}
+        login = self._login_params
         if not self._restored and login:
             if login.get("iss") != iss:
                 raise LaunchError(
@@ -406,7 +422,7 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
             raise LaunchError(LaunchProblem.UNKNOWN_KEY, "the token names no key (kid)")
         public_key, key_alg = self._public_key()
         try:
-            jwt.decode(
+            _decoder.decode(
                 self._get_id_token(),
                 public_key,
                 algorithms=[key_alg],
@@ -489,8 +505,15 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
         return self
 
     def save_launch_data(self) -> _QadamMessageLaunch:
-        self._session_service.save_launch_data(self._launch_id, self._jwt["body"])
+        self._login_claimed = True
+        if not self._session.claim_login(self._launch_id, self._jwt["body"]):
+            raise LaunchError(LaunchProblem.REPLAYED, "the login of this state was used already")
         return self
+
+
+def launch_id_of(nonce: str) -> str:
+    """The id a launch is stored under: its login's nonce (random, and single-use)."""
+    return "lti1p3-launch-" + nonce
 
 
 def _verification_key(jwk: Mapping[str, Any], alg: str) -> Any:
@@ -516,6 +539,7 @@ def _verification_key(jwk: Mapping[str, Any], alg: str) -> Any:
     return key
 
 
+_decoder = TokenDecoder()
 _session: requests.Session | None = None
 
 
@@ -529,6 +553,7 @@ def _shared_session() -> requests.Session:
 def validate_launch(
     tool_conf: LookupToolConf,
     storage: StoreLaunchDataStorage,
+    states: LoginStates,
     *,
     login_url: str,
     leeway: int = 15,
@@ -543,6 +568,7 @@ def validate_launch(
     message_launch = _QadamMessageLaunch(
         tool_conf=tool_conf,
         storage=storage,
+        states=states,
         leeway=leeway,
         launch_lifetime=launch_lifetime,
         login_url=login_url,

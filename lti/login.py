@@ -2,36 +2,67 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Response
-from pylti1p3.contrib.flask import FlaskCookieService, FlaskOIDCLogin
+from pylti1p3.contrib.flask import FlaskCookieService, FlaskOIDCLogin, FlaskRequest
 from pylti1p3.exception import OIDCException
+from pylti1p3.session import SessionService
 
 from .errors import LaunchError, LaunchProblem
 from .flask_request import current_request
-from .storage import StoreLaunchDataStorage, StoreSessionService
+from .login_state import LOGIN_PARAMS, LoginStates
 from .tool import LookupToolConf
 
-# The login parameters kept with the state, so a launch whose cookie was blocked can offer
-# to start again in a new window.
-LOGIN_PARAMS = (
-    "iss",
-    "login_hint",
-    "target_link_uri",
-    "lti_message_hint",
-    "lti_deployment_id",
-    "client_id",
-)
+
+class _NothingStored(SessionService):
+    """pylti1p3's session service for a login: the nonce and parameters are in the state."""
+
+    def __init__(self) -> None:
+        pass
+
+    def save_nonce(self, nonce: str) -> None:
+        return None
+
+    def save_state_params(self, state: str, params: dict[str, object]) -> None:
+        return None
 
 
 class _QadamOIDCLogin(FlaskOIDCLogin):
+    """pylti1p3's login, with a signed state that carries the nonce and the parameters."""
+
     cookie_check_template_name = "lti/cookie_check.html"
+
+    def __init__(
+        self,
+        request: FlaskRequest,
+        tool_conf: LookupToolConf,
+        states: LoginStates,
+        login_params: dict[str, str | None],
+    ) -> None:
+        super().__init__(
+            request,
+            tool_conf,
+            session_service=_NothingStored(),  # type: ignore[arg-type]
+            cookie_service=FlaskCookieService(request),
+        )
+        self._states = states
+        self._login_params = login_params
+        self._nonce: str | None = None
+
+    def _get_uuid(self) -> str:
+        # pylti1p3 asks for the state's random part first ("state-" + this), then for the
+        # nonce: both come from one signed state.
+        state, self._nonce = self._states.issue(self._login_params)
+        return state.removeprefix("state-")
+
+    def _generate_nonce(self) -> str:
+        if self._nonce is None:
+            raise RuntimeError("pylti1p3 asked for the nonce before the state")
+        return self._nonce
 
 
 def oidc_login(
     tool_conf: LookupToolConf,
-    storage: StoreLaunchDataStorage,
+    states: LoginStates,
     *,
     launch_url: str,
     check_cookies: bool = False,
@@ -40,16 +71,10 @@ def oidc_login(
     """Answer a login initiation with the redirect to the platform's authorization endpoint.
 
     With ``check_cookies``, first answer with a page whose script checks that the browser
-    keeps cookies in this frame, and offers a new window when it does not.
+    keeps cookies in this frame, and offers a new window when it does not. Nothing is stored:
+    the state carries the login (:mod:`lti.login_state`).
     """
     request = current_request()
-    login = _QadamOIDCLogin(
-        request,
-        tool_conf,
-        session_service=StoreSessionService(storage, 600),  # type: ignore[arg-type]
-        cookie_service=FlaskCookieService(request),
-        launch_data_storage=storage,
-    )
     iss = request.get_param("iss")
     if not iss:
         raise LaunchError(LaunchProblem.MALFORMED_REQUEST, "login without iss")
@@ -63,9 +88,9 @@ def oidc_login(
                 LaunchProblem.WRONG_AUDIENCE, f"client id {client_id!r} not registered", issuer=iss
             )
         raise LaunchError(LaunchProblem.UNKNOWN_PLATFORM, f"issuer {iss!r} not registered")
-    params: dict[str, Any] = {k: request.get_param(k) for k in LOGIN_PARAMS}
+    params = {k: request.get_param(k) for k in LOGIN_PARAMS}
     params["client_id"] = record.client_id
-    login.pass_params_to_launch({"login": params})
+    login = _QadamOIDCLogin(request, tool_conf, states, params)
     if check_cookies:
         login.enable_check_cookies(**(cookie_texts or {}))
     try:

@@ -14,9 +14,7 @@ from pylti1p3.launch_data_storage.base import LaunchDataStorage
 from pylti1p3.session import SessionService
 
 from . import claims as c
-
-# How long a login may take before its launch arrives (the platform's consent and redirect).
-LOGIN_LIFETIME = 600
+from .login_state import LOGIN_LIFETIME
 
 
 class KeyValueStore(Protocol):
@@ -27,6 +25,9 @@ class KeyValueStore(Protocol):
 
     def set(self, key: str, value: Any, ttl_seconds: int | None) -> None:
         """Store ``value`` under ``key`` (replacing any), kept for ``ttl_seconds``."""
+
+    def add(self, key: str, value: Any, ttl_seconds: int) -> bool:
+        """Store ``value`` under ``key`` only if no live entry is there; say whether it was."""
 
     def take(self, key: str) -> Any | None:
         """Remove ``key`` and return its value; None if another caller took it first."""
@@ -65,6 +66,9 @@ class StoreLaunchDataStorage(LaunchDataStorage[Any]):
 
     def take_value(self, key: str) -> Any:
         return self._store.take(self._prepare_key(key))
+
+    def add_value(self, key: str, value: Any, exp: int) -> bool:
+        return self._store.add(self._prepare_key(key), value, exp)
 
     def delete_value(self, key: str) -> None:
         self._store.delete(self._prepare_key(key))
@@ -138,12 +142,8 @@ def kept_claims(body: Mapping[str, Any], custom_params: Collection[str]) -> dict
 
 
 class StoreSessionService(SessionService):
-    """pylti1p3's session service: one login record per state, single-use, no personal data.
-
-    A login keeps its nonce together with its parameters under the state (one write); the
-    launch takes that record (one delete), so the nonce can be used once only and only with
-    the state it was issued with.
-    """
+    """pylti1p3's session service for a launch: the stored launch, and the login's nonce
+    claimed once (the login itself stored nothing, see :mod:`lti.login_state`)."""
 
     _storage: StoreLaunchDataStorage
 
@@ -157,29 +157,28 @@ class StoreSessionService(SessionService):
         self._custom_params = frozenset(custom_params)
         self.data_storage = storage
         self._launch_data_lifetime = launch_lifetime
-        self._nonce: str | None = None
 
     def set_data_storage(self, data_storage: LaunchDataStorage[Any]) -> None:
         # The storage is fixed at construction; pylti1p3 may call this again.
         return None
 
-    def save_nonce(self, nonce: str) -> None:
-        # Written with the state's parameters, which pylti1p3 saves next.
-        self._nonce = nonce
+    def claim_login(self, launch_id: str, jwt_body: Mapping[str, Any] | None) -> bool:
+        """Store the launch of a login under ``launch_id``, unless a launch of that login is
+        stored there already: say whether it was stored.
 
-    def save_state_params(self, state: str, params: dict[str, object]) -> None:
-        record = {"params": params, "nonce": self._nonce}
-        self._storage.set_value(self._get_key(state), record, LOGIN_LIFETIME)
-
-    def take_login(self, state: str) -> dict[str, Any] | None:
-        """Remove the login record of ``state`` and return it (None if unknown or taken)."""
-        record = self._storage.take_value(self._get_key(state))
-        return record if isinstance(record, dict) else None
+        ``jwt_body`` None marks a refused launch: the login is used up, nothing is kept. The
+        entry outlives the state's signature (twice its lifetime, for clocks that differ
+        between servers), so a state can never be used twice.
+        """
+        value = False if jwt_body is None else kept_claims(jwt_body, self._custom_params)
+        lifetime = max(self._launch_data_lifetime, 2 * LOGIN_LIFETIME)
+        return self._storage.add_value(launch_id, value, lifetime)
 
     def check_nonce(self, nonce: str) -> bool:
-        # A nonce alone proves nothing here: Qadam checks it against the login record of its
-        # state (take_login). Refuse, should anything call pylti1p3's check.
+        # A nonce alone proves nothing here: Qadam checks it against the signed state of its
+        # login (claim_login). Refuse, should anything call pylti1p3's check.
         return False
 
     def save_launch_data(self, key: str, jwt_body: Mapping[str, Any]) -> None:
+        # Qadam stores launches with claim_login; should pylti1p3 store one, it keeps as little.
         super().save_launch_data(key, kept_claims(jwt_body, self._custom_params))

@@ -35,6 +35,18 @@ _UPSERT = text(
     bindparam("expires_at", type_=_table.c.expires_at.type),
 )
 
+# Stores only where no live entry is: a new key, or one whose entry expired but was not swept.
+_ADD = text(
+    "INSERT INTO lti_store_entry (key, value, expires_at) VALUES (:key, :value, :expires_at) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at "
+    "WHERE lti_store_entry.expires_at <= :now"
+).bindparams(
+    bindparam("key", type_=_table.c.key.type),
+    bindparam("value", type_=_table.c.value.type),
+    bindparam("expires_at", type_=_table.c.expires_at.type),
+    bindparam("now", type_=_table.c.expires_at.type),
+)
+
 
 # Statements built once: building SQLAlchemy expressions costs more than running them here.
 _GET = select(_table.c.value).where(
@@ -102,6 +114,24 @@ class DatabaseKeyValueStore:
         expires = utcnow() + timedelta(seconds=ttl_seconds or DEFAULT_TTL)
         self._connection().execute(_UPSERT, {"key": key, "value": value, "expires_at": expires})
         self._done()
+
+    def add(self, key: str, value: Any, ttl_seconds: int) -> bool:
+        # One statement, atomic on both databases: of two workers adding the same key, one
+        # inserts and the other finds the live entry and changes nothing.
+        if next(_writes) % SWEEP_EVERY == 0:
+            self.sweep()
+        now = utcnow()
+        result = self._connection().execute(
+            _ADD,
+            {
+                "key": key,
+                "value": value,
+                "expires_at": now + timedelta(seconds=ttl_seconds),
+                "now": now,
+            },
+        )
+        self._done()
+        return bool(result.rowcount == 1)
 
     def take(self, key: str) -> Any | None:
         # Only the caller whose delete removed the row gets the value: single use, even when

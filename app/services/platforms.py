@@ -203,8 +203,10 @@ class RegistrationCache:
     change made in this process is seen at once, one made by another worker within ``ttl``.
     """
 
-    def __init__(self, ttl: float = 30.0) -> None:
+    def __init__(self, ttl: float = 30.0, max_entries: int = 256) -> None:
         self.ttl = ttl
+        # Misses are kept too (a login names any issuer it likes), so the size is bounded.
+        self.max_entries = max_entries
         self._entries: dict[tuple[str, str | None], tuple[float, Registration | None]] = {}
 
     def clear(self) -> None:
@@ -217,6 +219,10 @@ class RegistrationCache:
         if hit is not None and hit[0] > now:
             return hit[1]
         found = _load_registration(issuer, client_id)
+        if len(self._entries) >= self.max_entries:
+            self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
         self._entries[key] = (now + self.ttl, found)
         return found
 

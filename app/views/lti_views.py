@@ -28,7 +28,7 @@ from ..content_catalog import catalog
 from ..extensions import csrf
 from ..forms import ConfirmRegistrationForm
 from ..i18n import FALLBACK, normalize_locale
-from ..lti_tool import storage, tool_conf, tool_description, tool_url
+from ..lti_tool import login_states, storage, tool_conf, tool_description, tool_url
 from ..models import Platform
 from ..security import allow_frame_ancestor
 from ..services import actors, registration_invites, report_packages, tool_keys
@@ -70,25 +70,24 @@ class NoRoleForLaunch(Exception):
 def login() -> ResponseReturnValue:
     # Only a secure page inside a frame can lose its cookies; check there, before the redirect.
     in_frame = request.headers.get("Sec-Fetch-Dest") == "iframe" and request.is_secure
-    # The login's one write (its state, nonce and parameters) is its only database work.
-    with DatabaseKeyValueStore.transaction() as store:
-        return lti.oidc_login(
-            tool_conf(),
-            storage(store),
-            launch_url=tool_url("lti.launch"),
-            check_cookies=in_frame,
-            cookie_texts=(
-                {
-                    "main_msg": _(
-                        "Your browser does not let Qadam keep you signed in inside this page."
-                    ),
-                    "click_msg": _("Open Qadam in a new window"),
-                    "loading_msg": _("Loading…"),
-                }
-                if in_frame
-                else None
-            ),
-        )
+    # Nothing is written: the login's nonce and parameters travel in its signed state.
+    return lti.oidc_login(
+        tool_conf(),
+        login_states(),
+        launch_url=tool_url("lti.launch"),
+        check_cookies=in_frame,
+        cookie_texts=(
+            {
+                "main_msg": _(
+                    "Your browser does not let Qadam keep you signed in inside this page."
+                ),
+                "click_msg": _("Open Qadam in a new window"),
+                "loading_msg": _("Loading…"),
+            }
+            if in_frame
+            else None
+        ),
+    )
 
 
 @bp.route("/lti/launch", methods=["POST"])
@@ -133,6 +132,7 @@ def _check_and_record(
         validated = lti.validate_launch(
             tool_conf(),
             storage(store),
+            login_states(),
             login_url=tool_url("lti.login"),
             leeway=current_app.config["QADAM_LTI_LEEWAY"],
             launch_lifetime=current_app.config["QADAM_LAUNCH_LIFETIME"],
