@@ -48,6 +48,11 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
     return {
         "SECRET_KEY": get("SECRET_KEY") or _secret_key(instance_path),
+        # Earlier secret keys, comma-separated: cookies and login states they signed still
+        # open while a rotation is under way (new ones are signed with SECRET_KEY only).
+        "SECRET_KEY_FALLBACKS": [
+            k.strip() for k in get("SECRET_KEY_FALLBACKS").split(",") if k.strip()
+        ],
         # Keys the survey participation ledger (a hash of user and window); set it, the same
         # value, on every server, and keep it: a new one lets a person take part again.
         "QADAM_SURVEY_SECRET": get("SURVEY_SECRET") or _secret_key(instance_path, "survey_key"),

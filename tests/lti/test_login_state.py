@@ -146,3 +146,13 @@ def test_logins_naming_endless_issuers_do_not_grow_memory(
         cache = registrations()
         assert len(cache._entries) <= cache.max_entries
     assert platform.auth_request(platform.login(client))["state"].startswith("state-")
+
+
+def test_earlier_secret_keys_are_read_from_the_environment(tmp_path: Any) -> None:
+    from app.config import load_config
+
+    config = load_config(
+        tmp_path, {"QADAM_SECRET_KEY": "new", "QADAM_SECRET_KEY_FALLBACKS": "old-1, old-2,"}
+    )
+    assert config["SECRET_KEY_FALLBACKS"] == ["old-1", "old-2"]
+    assert load_config(tmp_path, {"QADAM_SECRET_KEY": "new"})["SECRET_KEY_FALLBACKS"] == []
