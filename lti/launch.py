@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import jwt
 import requests
 from jwcrypto.jwk import JWK
-from pylti1p3.contrib.flask import FlaskCookieService, FlaskMessageLaunch
+from pylti1p3.contrib.flask import FlaskMessageLaunch
 from pylti1p3.exception import LtiException, LtiKeyException
 from pylti1p3.registration import Registration
 
@@ -22,7 +22,7 @@ from . import claims as c
 from .errors import LaunchError, LaunchProblem
 from .flask_request import current_request
 from .http import TimeoutSession
-from .login_state import LoginStates
+from .login_state import LoginStates, StateCookies, state_cookie_name
 from .storage import StoreLaunchDataStorage, StoreSessionService
 from .token_decoder import TokenDecoder
 from .tool import LookupToolConf, PlatformRecord
@@ -178,7 +178,7 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
         custom_params: Collection[str] = (),
     ) -> None:
         request = current_request()
-        cookies = FlaskCookieService(request)
+        cookies = StateCookies(request)
         self._session = StoreSessionService(storage, launch_lifetime, custom_params)
         super().__init__(
             request,
@@ -189,6 +189,7 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
             requests_session=requests_session,
         )
         self._storage = storage
+        self._state_cookies = cookies
         self._states = states
         self._tool_conf = tool_conf
         self._leeway = leeway
@@ -251,8 +252,8 @@ class _QadamMessageLaunch(FlaskMessageLaunch):
             # The launch is stored under its login's nonce, once: a second launch with the
             # same state finds it there (save_launch_data) and is refused as a replay.
             self._launch_id = launch_id_of(login.nonce)
-        cookie = self._cookie_service.get_cookie(state)
-        if cookie == state:
+        cookie = self._state_cookies.get_cookie(state)
+        if self._state_cookies.holds(state):
             return self
         if cookie is None and login is not None and self._use_up_login():
             # The login happened (and was not used), but the browser did not send back the
@@ -585,7 +586,7 @@ def forget_login_state(response: Any, state: str | None, *, secure: bool) -> Non
     if not state:
         return
     response.delete_cookie(
-        "lti1p3-" + state,
+        state_cookie_name(state),
         path="/",
         secure=secure,
         httponly=True,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import Response
-from pylti1p3.contrib.flask import FlaskCookieService, FlaskOIDCLogin, FlaskRequest
+from pylti1p3.contrib.flask import FlaskOIDCLogin, FlaskRequest
 from pylti1p3.exception import OIDCException
 from pylti1p3.session import SessionService
 
 from .errors import LaunchError, LaunchProblem
 from .flask_request import current_request
-from .login_state import LOGIN_PARAMS, LoginStates
+from .login_state import LOGIN_PARAMS, LoginStates, StateCookies
 from .tool import LookupToolConf
 
 
@@ -42,7 +42,7 @@ class _QadamOIDCLogin(FlaskOIDCLogin):
             request,
             tool_conf,
             session_service=_NothingStored(),  # type: ignore[arg-type]
-            cookie_service=FlaskCookieService(request),
+            cookie_service=StateCookies(request),
         )
         self._states = states
         self._login_params = login_params

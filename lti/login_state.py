@@ -12,12 +12,15 @@ so nothing in it is secret. The nonce is in the id_token anyway.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from itsdangerous import BadData, URLSafeTimedSerializer
+from pylti1p3.contrib.flask import FlaskCookieService
 
 # How long a login may take before its launch arrives (the platform's consent and redirect).
 LOGIN_LIFETIME = 600
@@ -33,9 +36,10 @@ LOGIN_PARAMS = (
     "lti_deployment_id",
     "client_id",
 )
-# A state longer than this is refused unread. Login parameters are short; a state is also a
-# cookie's name, and browsers keep a cookie's name and value under 4 KB together.
+# A state longer than this is refused unread (login parameters are short).
 MAX_STATE_LENGTH = 1800
+# The value of a state cookie: its name says which state it is for.
+STATE_COOKIE_VALUE = "1"
 _SALT = "qadam.lti.login-state"
 
 
@@ -85,3 +89,27 @@ class LoginStates:
         ):
             return None
         return OpenedLogin(nonce=values[0], params=dict(zip(LOGIN_PARAMS, values[1:], strict=True)))
+
+
+def state_cookie_name(state: str) -> str:
+    """The name of the cookie that binds ``state`` to the browser of its login.
+
+    A digest of the state, not the state itself (as pylti1p3 would name it): a signed state is a
+    few hundred characters, and the cookies of logins not finished yet are all sent back.
+    """
+    digest = hashlib.sha256(state.encode()).digest()[:18]
+    return "lti1p3-state-" + base64.urlsafe_b64encode(digest).decode()
+
+
+class StateCookies(FlaskCookieService):
+    """pylti1p3's cookie service, with state cookies named by :func:`state_cookie_name`."""
+
+    def _get_key(self, key: str) -> str:
+        return state_cookie_name(key)
+
+    def set_cookie(self, name: str, value: Any, exp: int = 3600) -> None:
+        super().set_cookie(name, STATE_COOKIE_VALUE, exp)
+
+    def holds(self, state: str) -> bool:
+        """Whether the request carries the cookie the login of ``state`` set."""
+        return bool(self.get_cookie(state) == STATE_COOKIE_VALUE)

@@ -11,12 +11,12 @@ from sqlalchemy import event, func, select
 from app.extensions import db
 from app.models import LtiStoreEntry
 from app.services.lti_store import DatabaseKeyValueStore
-from lti.login_state import LOGIN_LIFETIME, LoginStates
+from lti.login_state import LOGIN_LIFETIME, STATE_COOKIE_VALUE, LoginStates, state_cookie_name
 from tests.support.platform_simulator import PlatformSimulator
 
 
 def _state_cookie(client: Any, state: str) -> None:
-    client.set_cookie("lti1p3-" + state, state)
+    client.set_cookie(state_cookie_name(state), STATE_COOKIE_VALUE)
 
 
 def _launch_with(client: Any, platform: PlatformSimulator, auth: dict[str, str]) -> Any:
@@ -109,7 +109,7 @@ def test_a_state_signed_before_a_key_rotation_still_opens(
     )
     browser = old.test_client()
     auth = platform.auth_request(platform.login(browser))
-    cookie = browser.get_cookie("lti1p3-" + auth["state"])
+    cookie = browser.get_cookie(state_cookie_name(auth["state"]))
     assert cookie is not None
     after = new.test_client()
     _state_cookie(after, auth["state"])
@@ -156,3 +156,20 @@ def test_earlier_secret_keys_are_read_from_the_environment(tmp_path: Any) -> Non
     )
     assert config["SECRET_KEY_FALLBACKS"] == ["old-1", "old-2"]
     assert load_config(tmp_path, {"QADAM_SECRET_KEY": "new"})["SECRET_KEY_FALLBACKS"] == []
+
+
+def test_the_state_cookie_stays_short_and_is_bound_to_its_state(
+    client: Any, platform: PlatformSimulator
+) -> None:
+    first = platform.login(client)
+    header = first.headers["Set-Cookie"]
+    name, _, rest = header.partition("=")
+    assert name == state_cookie_name(platform.auth_request(first)["state"])
+    assert len(name) < 50
+    assert rest.startswith(STATE_COOKIE_VALUE + ";")
+    # The cookie of one login does not vouch for another login's state (made in another
+    # browser): this browser holds a state cookie, but not that state's.
+    second = platform.auth_request(platform.login(client.application.test_client()))
+    response = _launch_with(client, platform, second)
+    assert response.status_code == 400
+    assert "cookies_blocked" in response.get_data(as_text=True)
