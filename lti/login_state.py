@@ -107,7 +107,7 @@ class StateCookies(FlaskCookieService):
     def _get_key(self, key: str) -> str:
         return state_cookie_name(key)
 
-    def set_cookie(self, name: str, value: Any, exp: int = 3600) -> None:
+    def set_cookie(self, name: str, value: Any, exp: int | None = 3600) -> None:
         super().set_cookie(name, STATE_COOKIE_VALUE, exp)
 
     def holds(self, state: str) -> bool:
