@@ -26,25 +26,19 @@ _table = LtiStoreEntry.__table__
 
 
 # The same upsert on SQLite and PostgreSQL; built once, it is the cheapest write there is.
-_UPSERT = text(
+_UPSERT_SQL = (
     "INSERT INTO lti_store_entry (key, value, expires_at) VALUES (:key, :value, :expires_at) "
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at"
-).bindparams(
+)
+_ENTRY_PARAMS = (
     bindparam("key", type_=_table.c.key.type),
     bindparam("value", type_=_table.c.value.type),
     bindparam("expires_at", type_=_table.c.expires_at.type),
 )
-
+_UPSERT = text(_UPSERT_SQL).bindparams(*_ENTRY_PARAMS)
 # Stores only where no live entry is: a new key, or one whose entry expired but was not swept.
-_ADD = text(
-    "INSERT INTO lti_store_entry (key, value, expires_at) VALUES (:key, :value, :expires_at) "
-    "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at "
-    "WHERE lti_store_entry.expires_at <= :now"
-).bindparams(
-    bindparam("key", type_=_table.c.key.type),
-    bindparam("value", type_=_table.c.value.type),
-    bindparam("expires_at", type_=_table.c.expires_at.type),
-    bindparam("now", type_=_table.c.expires_at.type),
+_ADD = text(_UPSERT_SQL + " WHERE lti_store_entry.expires_at <= :now").bindparams(
+    *_ENTRY_PARAMS, bindparam("now", type_=_table.c.expires_at.type)
 )
 
 

@@ -78,3 +78,15 @@ def test_only_allow_listed_claims_and_fields_are_kept() -> None:
         lti_claim + "resource_link": {"id": "r1", "title": "Quiz"},
         lti_claim + "custom": {"lesson": "primary-safe-touch"},
     }, "an e-mail substituted into a custom parameter is dropped even under a kept name"
+
+
+def test_add_stores_only_where_no_live_entry_is(app: Any) -> None:
+    with app.app_context():
+        store = DatabaseKeyValueStore()
+        assert store.add("once", {"n": 1}, 60) is True
+        assert store.add("once", {"n": 2}, 60) is False
+        assert store.get("once") == {"n": 1}, "a live entry is never replaced"
+        db.session.add(LtiStoreEntry(key="stale", value=1, expires_at=utcnow() - timedelta(1)))
+        db.session.commit()
+        assert store.add("stale", 2, 60) is True, "an expired entry not swept yet is replaced"
+        assert store.get("stale") == 2
