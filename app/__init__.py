@@ -31,7 +31,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         seconds=app.config["QADAM_LAUNCH_LIFETIME"]
     )
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=app.config["QADAM_LOG_LEVEL"],
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
 
     from lti.http import configure as configure_outbound

@@ -19,6 +19,13 @@ def _flag(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _log_level(name: str) -> str:
+    level = name.strip().upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ValueError(f"QADAM_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {name!r}")
+    return level
+
+
 def _secret_key(instance_path: Path, name: str = "secret_key") -> str:
     """Read a secret from instance/, creating it on first run (race-safe)."""
     path = instance_path / name
@@ -60,6 +67,8 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         # A server database's idle connections are pinged before use (app/database.py).
         "SQLALCHEMY_ENGINE_OPTIONS": {},
         "QADAM_BASE_URL": base_url,
+        # INFO: refused launches, deliveries, warnings; DEBUG adds a line per launch.
+        "QADAM_LOG_LEVEL": _log_level(get("LOG_LEVEL", "INFO")),
         "QADAM_DEMO": _flag(get("DEMO")),
         "QADAM_LTI_LEEWAY": int(get("LTI_LEEWAY", "15")),
         "QADAM_LAUNCH_LIFETIME": int(get("LAUNCH_LIFETIME", str(8 * 3600))),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 
 from lti import (
     LoginStates,
@@ -22,7 +22,16 @@ from .services.platforms import DatabaseRegistrationLookup
 
 def tool_url(endpoint: str, **values: Any) -> str:
     """An absolute URL of the tool as platforms see it (``QADAM_BASE_URL``)."""
-    return current_app.config["QADAM_BASE_URL"] + url_for(endpoint, **values)
+    if values:
+        return current_app.config["QADAM_BASE_URL"] + url_for(endpoint, **values)
+    # The login and launch URLs are needed on every launch and never change for a request
+    # with the same mount point.
+    key = (endpoint, current_app.config["QADAM_BASE_URL"], request.script_root if request else "")
+    urls: dict[tuple[str, str, str], str] = current_app.extensions.setdefault("qadam_tool_urls", {})
+    url = urls.get(key)
+    if url is None:
+        url = urls[key] = key[1] + url_for(endpoint)
+    return url
 
 
 def storage(store: DatabaseKeyValueStore | None = None) -> StoreLaunchDataStorage:

@@ -96,7 +96,8 @@ def launch() -> ResponseReturnValue:
     with DatabaseKeyValueStore.transaction() as store:
         validated, role, locale, lesson, actor = _check_and_record(store)
     remember_actor(actor, locale)
-    current_app.logger.info(
+    # One line per launch is noise at INFO on a school's busiest request (QADAM_LOG_LEVEL).
+    current_app.logger.debug(
         "launch %s: %s as %s in class %s",
         validated.message_type,
         actor.person_id,

@@ -5,16 +5,20 @@ Run from the project root::
     .venv/bin/python -m tests.bench.launch_throughput [--quick] [--seconds N] [--clients C]
                                                       [--db-url URL | --postgres]
 
-Three phases, each a warm-up (not counted) and then ``--seconds`` of load by ``--clients``
-concurrent clients (threads spread over a few forked processes). Bare and launch run in
-halves of ``--seconds / 2``, in the order bare, launch, launch, bare, each reported as the
-sum of its halves, so that load from elsewhere that comes and goes on a shared machine falls
-on both alike (the ratio of each pair of halves is printed too):
+Four phases, each a warm-up (not counted) and then ``--seconds`` of load by ``--clients``
+concurrent clients (threads spread over a few forked processes). Bare, launch and floor run
+in halves of ``--seconds / 2``, in the order bare, launch, floor, floor, launch, bare, each
+reported as the sum of its halves, so that load from elsewhere that comes and goes on a
+shared machine falls on all alike (the ratio of each pair of bare and launch halves is
+printed too):
 
 * bare: ``GET /healthz``;
 * launch: the real OIDC login + launch (two requests); a launch counts only when the tool
   answers the launch POST with 303;
-* launch + page: the same, then the start page the launch redirects to.
+* floor: the same two requests, with the same token, state and cookie, to two routes added
+  for the benchmark (``floor_routes.py``) that answer as a login and a launch do (redirect,
+  state cookie, session cookie) and do none of their LTI work: what the stack costs;
+* launch + page: a launch, then the start page the launch redirects to.
 
 What a client does, the same way in every phase: each operation opens a fresh
 ``requests`` session (so a fresh connection and an empty cookie jar), and follows no redirect
@@ -49,13 +53,14 @@ from dataclasses import dataclass, field
 from multiprocessing.queues import Queue
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
 from pytest_httpserver import HTTPServer
 
 from app import create_app
 from app.extensions import db
+from tests.bench import floor_routes
 from tests.bench.content_copies import scaled_content
 from tests.conftest import app_config
 from tests.support.http_flow import launch_over_http
@@ -109,6 +114,25 @@ def one_launch(base_url: str, simulator: PlatformSimulator, n: int) -> str | Non
     if response.status_code == 303:
         return None
     return f"launch answered {response.status_code}: {response.text[:200]!r}"
+
+
+def floor_launch(base_url: str, simulator: PlatformSimulator, n: int) -> str | None:
+    """A launch's two requests, with its token and cookie, to routes that do no LTI work."""
+    role = LAUNCH_ROLES[n % len(LAUNCH_ROLES)]
+    with ClientSession() as session:
+        login = session.post(
+            base_url + floor_routes.LOGIN, data=simulator.login_params(), allow_redirects=False
+        )
+        if login.status_code != 302:
+            return f"floor login answered {login.status_code}"
+        auth = {k: v[0] for k, v in parse_qs(urlsplit(login.headers["Location"]).query).items()}
+        token = simulator.sign(simulator.claims(role, nonce=auth["nonce"], locale="en"))
+        response = session.post(
+            base_url + floor_routes.LAUNCH,
+            data={"id_token": token, "state": auth["state"]},
+            allow_redirects=False,
+        )
+    return None if response.status_code == 303 else f"floor answered {response.status_code}"
 
 
 def launch_and_page(base_url: str, simulator: PlatformSimulator, n: int) -> str | None:
@@ -358,14 +382,15 @@ def server_env(prepared: Prepared, content: Path, log_path: Path) -> dict[str, s
         "QADAM_OUTBOUND_ALLOW_LOOPBACK": "1",  # the simulated platform is on 127.0.0.1
         "QADAM_BASE_URL": prepared.base_url,
         "QADAM_CONTENT_ROOT": str(content),
-        # The app logs every launch; keep that cost, but in a file rather than the table.
+        # The server's log goes to a file rather than the table.
         "GUNICORN_CMD_ARGS": f"--capture-output --error-logfile {log_path}",
     }
 
 
 def app_spec(instance: Path) -> str:
-    """Qadam with its instance folder (and so its compiled catalog) in the run's directory."""
-    return f"app:create_app({{'INSTANCE_PATH': {str(instance)!r}}})"
+    """Qadam with its instance folder (and so its compiled catalog) in the run's directory,
+    and the floor's two routes (``floor_routes.py``)."""
+    return f"tests.bench.floor_routes:create_app_with_floor({{'INSTANCE_PATH': {str(instance)!r}}})"
 
 
 @contextmanager
@@ -500,6 +525,23 @@ def print_halves(halves: Sequence[PhaseResult]) -> None:
     )
 
 
+def print_floor(floor: PhaseResult, bare: PhaseResult, launch: PhaseResult) -> None:
+    """The floor: a launch's two requests to routes that do none of its LTI work."""
+    of_bare = 100 * floor.per_second / bare.per_second if bare.per_second else float("nan")
+    launch_of_floor = (
+        100 * launch.per_second / floor.per_second if floor.per_second else float("nan")
+    )
+    print(
+        f"floor (a launch's two requests, with its token and cookie, to routes with no LTI work): "
+        f"{floor.per_second:.1f}/s, {of_bare:.1f}% of bare; "
+        f"tool CPU {floor.ms_per_op(floor.server_cpu_seconds):.2f} ms, "
+        f"client CPU {floor.ms_per_op(floor.client_cpu_seconds):.2f} ms per op"
+    )
+    print(f"       launches/s ÷ floor/s = {launch_of_floor:.1f}% (the rest is Qadam's LTI work)")
+    for sample in dict.fromkeys(floor.error_samples):
+        print(f"floor error: {sample}")
+
+
 def print_report(
     phases: tuple[PhaseResult, PhaseResult, PhaseResult],
     setup: Setup,
@@ -520,8 +562,8 @@ def print_report(
     )
     print(
         f"clients: {clients} ({len(processes)} processes × {'/'.join(map(str, processes))} "
-        f"threads)  window: {bare.seconds:g} s per phase (bare and launch in halves:"
-        f" bare, launch, launch, bare), each after a {warmup:g} s warm-up"
+        f"threads)  window: {bare.seconds:g} s per phase (bare, launch and floor in halves:"
+        f" bare, launch, floor, floor, launch, bare), each after a {warmup:g} s warm-up"
     )
     print_cold_starts(setup.cold_starts)
     print()
@@ -595,22 +637,28 @@ def main(argv: list[str] | None = None) -> int:
                         name, operation, setup.server, setup.simulator, seconds=seconds, **measure
                     )
 
-                # bare, launch, launch, bare: load from elsewhere that comes and goes on a
-                # shared machine falls on both alike (see print_halves).
+                # bare, launch, floor, floor, launch, bare: load from elsewhere that comes and
+                # goes on a shared machine falls on all three alike (see print_halves).
                 halves = (
                     phase("bare", bare_request, half),
                     phase("launch", one_launch, half),
+                    phase("floor", floor_launch, half),
+                    phase("floor", floor_launch, half),
                     phase("launch", one_launch, half),
                     phase("bare", bare_request, half),
                 )
                 phases = (
-                    joined(halves[0], halves[3]),
-                    joined(halves[1], halves[2]),
+                    joined(halves[0], halves[5]),
+                    joined(halves[1], halves[4]),
                     phase("launch + page", launch_and_page, args.seconds),
                 )
+                floor = joined(halves[2], halves[3])
                 print_report(phases, setup, args.clients, warmup)
-                print_halves(halves)
-                failed = any(p.errors for p in phases) or any(c.errors for c in setup.cold_starts)
+                print_halves((halves[0], halves[1], halves[4], halves[5]))
+                print_floor(floor, *phases[:2])
+                failed = any(p.errors for p in (*phases, floor)) or any(
+                    c.errors for c in setup.cold_starts
+                )
                 return 1 if failed else 0
         except Exception:
             traceback.print_exc()

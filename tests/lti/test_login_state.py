@@ -173,3 +173,12 @@ def test_the_state_cookie_stays_short_and_is_bound_to_its_state(
     response = _launch_with(client, platform, second)
     assert response.status_code == 400
     assert "cookies_blocked" in response.get_data(as_text=True)
+
+
+def test_the_log_level_is_read_from_the_environment_and_checked(tmp_path: Any) -> None:
+    from app.config import load_config
+
+    assert load_config(tmp_path, {})["QADAM_LOG_LEVEL"] == "INFO"
+    assert load_config(tmp_path, {"QADAM_LOG_LEVEL": "debug"})["QADAM_LOG_LEVEL"] == "DEBUG"
+    with pytest.raises(ValueError, match="QADAM_LOG_LEVEL"):
+        load_config(tmp_path, {"QADAM_LOG_LEVEL": "chatty"})
