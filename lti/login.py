@@ -9,7 +9,7 @@ from pylti1p3.session import SessionService
 
 from .errors import LaunchError, LaunchProblem
 from .flask_request import current_request
-from .login_state import LOGIN_PARAMS, LoginStates, StateCookies
+from .login_state import LOGIN_PARAMS, STATE_PREFIX, LoginStates, StateCookies
 from .tool import LookupToolConf
 
 
@@ -52,7 +52,7 @@ class _QadamOIDCLogin(FlaskOIDCLogin):
         # pylti1p3 asks for the state's random part first ("state-" + this), then for the
         # nonce: both come from one signed state.
         state, self._nonce = self._states.issue(self._login_params)
-        return state.removeprefix("state-")
+        return state.removeprefix(STATE_PREFIX)
 
     def _generate_nonce(self) -> str:
         if self._nonce is None:

@@ -24,7 +24,7 @@ from pylti1p3.contrib.flask import FlaskCookieService
 
 # How long a login may take before its launch arrives (the platform's consent and redirect).
 LOGIN_LIFETIME = 600
-# The prefix pylti1p3 gives its states; the state cookie is named after the whole state.
+# The prefix pylti1p3 gives its states.
 STATE_PREFIX = "state-"
 # The login parameters kept in the state, so a launch whose cookie was blocked can offer to
 # start again in a new window. Their order is the order of the signed list.
