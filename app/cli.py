@@ -562,7 +562,7 @@ def demo_seed() -> None:
 
 @lti_cli.command("sweep")
 def lti_sweep() -> None:
-    """Delete expired nonces, login states and launches."""
+    """Delete expired launches (and the marks of refused ones) and cached key sets."""
     click.echo(f"Deleted {DatabaseKeyValueStore().sweep()} expired entries.")
 
 
