@@ -562,7 +562,7 @@ def demo_seed() -> None:
 
 @lti_cli.command("sweep")
 def lti_sweep() -> None:
-    """Delete expired launches (and the marks of refused ones) and cached key sets."""
+    """Delete expired entries of the shared store: launches, cached key sets, codes, invitations."""
     click.echo(f"Deleted {DatabaseKeyValueStore().sweep()} expired entries.")
 
 
