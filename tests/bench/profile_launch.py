@@ -60,6 +60,15 @@ class Meter:
             self.cpu[environ["PATH_INFO"]].append(time.process_time() - began)
 
 
+def print_profile(profiler: cProfile.Profile, *, by_cumulative: int, by_own_time: int) -> None:
+    """The functions that cost the most: with what they call, then on their own."""
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(by_cumulative)
+    stats.sort_stats("tottime").print_stats(by_own_time)
+    print(out.getvalue())
+
+
 def run(launches: int, profile: bool, content: Path, only: str = "") -> None:
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="qadam-prof-") as tmp:
         prepared = prepare_database(stack, None, False, Path(tmp))
@@ -93,11 +102,7 @@ def run(launches: int, profile: bool, content: Path, only: str = "") -> None:
             print(f"  {path:<16} {len(times):>5} requests  {each:6.2f} ms CPU each")
         print(f"  per launch (login + launch + landing): {total:.2f} ms CPU")
         if meter.profiler:
-            out = io.StringIO()
-            stats = pstats.Stats(meter.profiler, stream=out)
-            stats.sort_stats("cumulative").print_stats(45)
-            stats.sort_stats("tottime").print_stats(30)
-            print(out.getvalue())
+            print_profile(meter.profiler, by_cumulative=45, by_own_time=30)
 
 
 def main(argv: list[str] | None = None) -> int:

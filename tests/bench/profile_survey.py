@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import io
-import pstats
 import re
 import sys
 import tempfile
@@ -36,6 +34,7 @@ from app.extensions import csrf, db
 from app.models import SurveyParticipation, SurveyResponse
 from app.models.survey import SurveyHeldResponse
 from tests.bench.launch_throughput import prepare_database
+from tests.bench.profile_launch import print_profile
 from tests.conftest import app_config
 from tests.support.survey_flow import answer_form, answers_of, class_context, open_windows
 
@@ -148,11 +147,7 @@ def run(rounds: int, profile: bool, use_postgres: bool) -> None:
         ledger, responses, held = stored(app)
         print(f"  stored: {ledger} ledger rows, {responses} responses + {held} held")
         if meter.profiler:
-            out = io.StringIO()
-            stats = pstats.Stats(meter.profiler, stream=out)
-            stats.sort_stats("cumulative").print_stats(60)
-            stats.sort_stats("tottime").print_stats(40)
-            print(out.getvalue())
+            print_profile(meter.profiler, by_cumulative=60, by_own_time=40)
         with app.app_context():
             db.engine.dispose()
 
