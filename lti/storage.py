@@ -64,9 +64,6 @@ class StoreLaunchDataStorage(LaunchDataStorage[Any]):
     def check_value(self, key: str) -> bool:
         return self._store.get(self._prepare_key(key)) is not None
 
-    def take_value(self, key: str) -> Any:
-        return self._store.take(self._prepare_key(key))
-
     def add_value(self, key: str, value: Any, exp: int) -> bool:
         return self._store.add(self._prepare_key(key), value, exp)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -182,3 +183,28 @@ def test_the_log_level_is_read_from_the_environment_and_checked(tmp_path: Any) -
     assert load_config(tmp_path, {"QADAM_LOG_LEVEL": "debug"})["QADAM_LOG_LEVEL"] == "DEBUG"
     with pytest.raises(ValueError, match="QADAM_LOG_LEVEL"):
         load_config(tmp_path, {"QADAM_LOG_LEVEL": "chatty"})
+
+
+@pytest.mark.parametrize("first", ["/qadam", ""])
+def test_the_launch_url_a_login_names_follows_the_mount_point(
+    client: Any, platform: PlatformSimulator, first: str
+) -> None:
+    # The URLs are built once per mount point: a tool served under two paths gets each right.
+    for root in (first, "/qadam" if first == "" else ""):
+        response = client.post(
+            "/lti/login", data=platform.login_params(), base_url="http://localhost" + root
+        )
+        assert platform.auth_request(response)["redirect_uri"] == (
+            platform.tool_base + root + "/lti/launch"
+        )
+
+
+def test_an_accepted_launch_is_logged_at_debug_only(
+    client: Any, platform: PlatformSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="app")
+    assert platform.launch(client, locale="en").status_code == 303
+    lines = [
+        r for r in caplog.records if r.getMessage().startswith("launch LtiResourceLinkRequest")
+    ]
+    assert [r.levelno for r in lines] == [logging.DEBUG]
