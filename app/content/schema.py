@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 if TYPE_CHECKING:
     from .quiz_schema import Quiz
     from .survey_schema import Survey
+
+T = TypeVar("T")
 
 
 class AgeBand(StrEnum):
@@ -195,6 +197,7 @@ class Catalog:
     _selections: dict[tuple[str | None, ...], tuple[Lesson, ...]] = field(
         init=False, repr=False, compare=False
     )
+    _derived: dict[Hashable, object] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {lesson.id: lesson for lesson in self.lessons})
@@ -204,6 +207,17 @@ class Catalog:
                 by_quiz.setdefault(lesson.quiz, lesson)  # the first, as a scan would find
         object.__setattr__(self, "_by_quiz", by_quiz)
         object.__setattr__(self, "_selections", {})
+        object.__setattr__(self, "_derived", {})
+
+    def derived(self, key: Hashable, make: Callable[[], T]) -> T:
+        """What ``make`` derives from this catalog, made once per ``key`` and kept with it.
+
+        For values that depend on the catalog and on few other things (callers keep the keys
+        few): a new catalog starts with none.
+        """
+        if key not in self._derived:
+            self._derived[key] = make()
+        return cast(T, self._derived[key])
 
     def quiz(self, quiz_id: str | None) -> Quiz | None:
         return self.quizzes.get(quiz_id) if quiz_id else None

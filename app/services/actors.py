@@ -421,13 +421,16 @@ def _granted_school(grant: Any, launch_school_id: int | None) -> int | None:
 
 def classes_of(person_id: int) -> list[tuple[SchoolClass, str]]:
     """The classes a person launched from, with their role there, most recent first."""
-    rows = db.session.execute(
-        select(SchoolClass, Membership.role)
-        .join(Membership, Membership.school_class_id == SchoolClass.id)
-        .where(Membership.person_id == person_id)
-        .order_by(SchoolClass.last_launch_at.desc())
-    ).all()
+    rows = db.session.execute(_CLASSES_OF, {"person_id": person_id}).all()
     return [(row[0], row[1]) for row in rows]
+
+
+_CLASSES_OF = (
+    select(SchoolClass, Membership.role)
+    .join(Membership, Membership.school_class_id == SchoolClass.id)
+    .where(Membership.person_id == bindparam("person_id"))
+    .order_by(SchoolClass.last_launch_at.desc())
+)
 
 
 def class_for(actor_class_id: int | None) -> SchoolClass | None:

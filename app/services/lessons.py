@@ -75,13 +75,20 @@ class PlanProblem(Exception):
 
 def deliveries(school_class_id: int) -> list[LessonDelivery]:
     """Lessons given to a class, newest first."""
-    return list(
-        db.session.scalars(
-            select(LessonDelivery)
-            .where(LessonDelivery.school_class_id == school_class_id)
-            .order_by(LessonDelivery.given_on.desc(), LessonDelivery.id.desc())
-        )
-    )
+    return list(db.session.scalars(_DELIVERIES, {"school_class_id": school_class_id}))
+
+
+# Statements of the teacher's start page, built once: building one costs more than running it.
+_DELIVERIES = (
+    select(LessonDelivery)
+    .where(LessonDelivery.school_class_id == bindparam("school_class_id"))
+    .order_by(LessonDelivery.given_on.desc(), LessonDelivery.id.desc())
+)
+_STORED_ORDER = (
+    select(ClassPlanEntry.lesson_id, ClassPlanEntry.round)
+    .where(ClassPlanEntry.school_class_id == bindparam("school_class_id"))
+    .order_by(ClassPlanEntry.position)
+)
 
 
 def student_home(school_class_id: int) -> tuple[str | None, list[str]]:
@@ -107,11 +114,7 @@ _STUDENT_HOME = (
 
 def stored_order(school_class_id: int) -> list[Entry]:
     """The class's own order of its plan; empty while it follows the default."""
-    rows = db.session.execute(
-        select(ClassPlanEntry.lesson_id, ClassPlanEntry.round)
-        .where(ClassPlanEntry.school_class_id == school_class_id)
-        .order_by(ClassPlanEntry.position)
-    ).all()
+    rows = db.session.connection().execute(_STORED_ORDER, {"school_class_id": school_class_id})
     return [Entry(lesson_id, round_) for lesson_id, round_ in rows]
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import NamedTuple
 
 from ..content import AgeBand, Catalog, Lesson, LessonFormat
@@ -74,7 +75,14 @@ class YearPlan:
     custom: bool = False  # in the class's own order, not the default one
 
     def slots_in(self, week: int) -> tuple[PlanSlot, ...]:
-        return tuple(slot for slot in self.slots if slot.week == week)
+        return self._slots_by_week.get(week, ())
+
+    @cached_property
+    def _slots_by_week(self) -> dict[int, tuple[PlanSlot, ...]]:
+        by_week: dict[int, list[PlanSlot]] = {}
+        for slot in self.slots:
+            by_week.setdefault(slot.week, []).append(slot)
+        return {week: tuple(slots) for week, slots in by_week.items()}
 
     @property
     def last_week(self) -> int:
@@ -208,6 +216,19 @@ def year_plan(
     with the catalog first.
     """
     year = school_year_of(today)
+    stored = tuple(order)
+    if stored:
+        return _year_plan(catalog, band, year, grade, stored)
+    # Most classes follow the default order, and a teacher's start page shows their plan on
+    # every launch: it is made once per catalog (plans are immutable).
+    return catalog.derived(
+        ("year-plan", band, year, grade), lambda: _year_plan(catalog, band, year, grade, ())
+    )
+
+
+def _year_plan(
+    catalog: Catalog, band: str, year: int, grade: int | None, order: tuple[Entry, ...]
+) -> YearPlan:
     weeks = teaching_weeks(year)
     lessons = plan_lessons(catalog, band)
     by_id = {lesson.id: lesson for lesson in lessons}

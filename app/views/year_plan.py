@@ -23,12 +23,25 @@ from ..services.year_plan import GRADES, Entry
 bp = Blueprint("plan", __name__, url_prefix="/plan")
 
 
-def grade_choices() -> list[tuple[str, str, list[tuple[int, str]]]]:
-    """(band, band name, [(grade, grade name)]) for the grade list of the class form."""
-    return [
-        (band, str(BAND_NAMES[band]), [(grade, grade_name(band, grade)) for grade in grades])
-        for band, grades in GRADES.items()
-    ]
+GradeChoices = tuple[tuple[str, str, tuple[tuple[int, str], ...]], ...]
+# The names are the same on every page in a language: made once per language.
+_grade_choices: dict[str, GradeChoices] = {}
+
+
+def grade_choices() -> GradeChoices:
+    """(band, band name, ((grade, grade name), …)) for the grade list of the class form."""
+    locale = str(get_locale())
+    choices = _grade_choices.get(locale)
+    if choices is None:
+        choices = _grade_choices[locale] = tuple(
+            (
+                band,
+                str(BAND_NAMES[band]),
+                tuple((grade, grade_name(band, grade)) for grade in grades),
+            )
+            for band, grades in GRADES.items()
+        )
+    return choices
 
 
 def plan_labels() -> dict[str, Any]:

@@ -229,3 +229,38 @@ def test_a_lesson_without_any_rounds_is_named_once_in_a_second_year() -> None:
     plan = yp.year_plan(Catalog((micro("only-main", ()),)), AgeBand.BASIC, TODAY, grade=6)
     assert [lesson.id for lesson in plan.without_rounds] == ["only-main"]
     assert plan.repeats_first_year == ()
+
+
+def test_a_default_plan_is_made_once_per_catalog_and_a_new_catalog_gets_its_own() -> None:
+    first = catalog(4)
+    plan = yp.year_plan(first, AgeBand.BASIC, TODAY, grade=5)
+    assert yp.year_plan(first, AgeBand.BASIC, TODAY, grade=5) is plan
+    # What the key holds changes the plan: another grade (rotation year), another school year.
+    assert yp.year_plan(first, AgeBand.BASIC, TODAY, grade=6).rotation_year == 2
+    assert yp.year_plan(first, AgeBand.BASIC, date(2027, 10, 4), grade=5).year == 2027
+    # Content changed: the new catalog's plan has the new lesson, the old plan is not served.
+    changed = Catalog((*first.lessons, micro("topic-new", order=9)))
+    renewed = yp.year_plan(changed, AgeBand.BASIC, TODAY, grade=5)
+    assert "topic-new" in {slot.lesson.id for slot in renewed.slots}
+    assert "topic-new" not in {slot.lesson.id for slot in plan.slots}
+
+
+def test_a_class_order_is_not_kept_with_the_catalog() -> None:
+    lessons = catalog(3)
+    order = yp.moved(yp.default_order(list(lessons.lessons)), Entry("topic-3", 1), 0)
+    custom = yp.year_plan(lessons, AgeBand.BASIC, TODAY, order=order)
+    assert custom.custom
+    assert custom.slots[0].entry == Entry("topic-3", 1)
+    default = yp.year_plan(lessons, AgeBand.BASIC, TODAY)
+    assert not default.custom
+    assert default.slots[0].entry == Entry("topic-1", 1)
+
+
+@pytest.mark.parametrize("count", [3, 12, 40])
+def test_slots_in_a_week_are_the_slots_laid_on_it(count: int) -> None:
+    plan = yp.year_plan(catalog(count), AgeBand.BASIC, TODAY)
+    for week in plan.weeks:
+        expected = tuple(slot for slot in plan.slots if slot.week == week.number)
+        assert plan.slots_in(week.number) == expected
+    assert plan.slots_in(0) == ()
+    assert plan.slots_in(99) == ()

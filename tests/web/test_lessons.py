@@ -6,9 +6,12 @@ import re
 from datetime import date
 from typing import Any
 
+from flask_babel import force_locale
+
 from app.content import AgeBand
 from app.content_catalog import catalog
 from app.services import lessons
+from app.views.year_plan import grade_choices
 
 LESSON = "/lessons/basic-emergency-help"
 
@@ -129,3 +132,21 @@ def test_lesson_pictures_have_alt_text_and_are_served(client: Any, platform: Any
     picture = client.get(LESSON + "/media/helpers.svg")
     assert picture.status_code == 200
     assert picture.mimetype == "image/svg+xml"
+
+
+def test_grade_names_are_those_of_the_page_language(app: Any) -> None:
+    with app.test_request_context():
+        with force_locale("ru"):
+            ru = grade_choices()
+        with force_locale("kk"):
+            kk = grade_choices()
+        with force_locale("ru"):
+            assert grade_choices() is ru, "made once per language"
+
+    def basic(choices: Any) -> tuple[str, dict[int, str]]:
+        band_name, grades = next((name, dict(g)) for b, name, g in choices if b == "basic")
+        return band_name, grades
+
+    assert basic(ru)[1][6] == "6 класс"
+    assert basic(kk)[1][6] == "6-сынып"
+    assert basic(ru)[0] != basic(kk)[0]
